@@ -1,0 +1,167 @@
+"""``segmentation-mock serve``: run the mock under gunicorn.
+
+Every flag can also come from an environment variable ``SEGMENTATION_MOCK_<FLAG>``
+(``--data-file`` → ``SEGMENTATION_MOCK_DATA_FILE``); flags win over the environment,
+which wins over ``--config``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from .config import (
+    DEMO_STORE_HASH,
+    ConfigError,
+    MockConfig,
+    StoreConfig,
+    load_config_file,
+    policy_from,
+    stores_from,
+)
+
+ENV_PREFIX = "SEGMENTATION_MOCK_"
+
+
+def _env(name: str, default: Any = None) -> Any:
+    return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segmentation-mock",
+        description="Stateful mock of BigCommerce's Customer Segmentation V3 API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="run the mock server",
+        description=(
+            "Serve the mock under gunicorn. With no store options, one demo store is created "
+            f"(store hash {DEMO_STORE_HASH!r}). Every option may also be set as an environment "
+            f"variable {ENV_PREFIX}<OPTION>, e.g. {ENV_PREFIX}PORT=9000."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default=_env("host", "127.0.0.1"), help="interface to bind")
+    serve.add_argument("--port", type=int, default=int(_env("port", 8080)), help="port to bind (0: any free port)")
+    serve.add_argument("--store-hash", default=_env("store_hash"), help="serve one store with this hash (with --token)")
+    serve.add_argument("--token", default=_env("token"), help="the store's X-Auth-Token with the Customers modify scope")
+    serve.add_argument(
+        "--readonly-token", default=_env("readonly_token"), help="the store's X-Auth-Token with the Customers read-only scope"
+    )
+    serve.add_argument("--config", default=_env("config"), help="YAML or JSON file listing stores, tokens and rate limits")
+    serve.add_argument(
+        "--data-file",
+        default=_env("data_file"),
+        help="keep state in this SQLite file (survives restarts; needed for --workers > 1); default: in memory",
+    )
+    serve.add_argument("--workers", type=int, default=int(_env("workers", 1)), help="worker processes")
+    serve.add_argument("--threads", type=int, default=int(_env("threads", 4)), help="threads per worker")
+    serve.add_argument("--rate-limit-quota", type=int, default=_env("rate_limit_quota"), help="requests per window per store [150]")
+    serve.add_argument("--rate-limit-window-ms", type=int, default=_env("rate_limit_window_ms"), help="window length [30000]")
+    serve.add_argument(
+        "--enforce-rate-limit",
+        action="store_true",
+        default=_env("enforce_rate_limit", "") not in ("", "0", "false"),
+        help="answer 429 past the quota (otherwise the headers only count down)",
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    config = MockConfig()
+    data: dict[str, Any] = load_config_file(args.config) if args.config else {}
+    stores = stores_from(data)
+    if args.store_hash or args.token or args.readonly_token:
+        if not args.store_hash or not args.token:
+            raise ConfigError("--store-hash and --token go together (--readonly-token is optional)")
+        stores = [StoreConfig(args.store_hash, args.token, args.readonly_token), *stores]
+    if stores:
+        config.stores = stores
+    config.rate_limit = policy_from(
+        {
+            "rate_limit": {
+                **(data.get("rate_limit") or {}),
+                **({"quota": args.rate_limit_quota} if args.rate_limit_quota is not None else {}),
+                **({"window_ms": args.rate_limit_window_ms} if args.rate_limit_window_ms is not None else {}),
+                **({"enforce": True} if args.enforce_rate_limit else {}),
+            }
+        },
+        config.rate_limit,
+    )
+    config.data_file = args.data_file or data.get("data_file")
+    if args.workers < 1 or args.threads < 1:
+        raise ConfigError("--workers and --threads must be at least 1")
+    if args.workers > 1 and not config.data_file:
+        raise ConfigError(
+            "--workers > 1 needs --data-file: with the in-memory backend each worker process would "
+            "hold its own separate state. Use --data-file state.db, or --threads for concurrency."
+        )
+    return config
+
+
+def banner(config: MockConfig, host: str, port: int) -> str:
+    shown_host = f"[{host}]" if ":" in host else host
+    lines = [f"Segmentation mock on http://{shown_host}:{port}  (control plane: /_mock/health)"]
+    for store in config.stores:
+        lines.append(f"  store {store.store_hash}: base URL http://{shown_host}:{port}/stores/{store.store_hash}/v3")
+        if store.token:
+            lines.append(f"    X-Auth-Token (modify):    {store.token}")
+        if store.readonly_token:
+            lines.append(f"    X-Auth-Token (read-only): {store.readonly_token}")
+    lines.append(f"  state: {config.data_file or 'in memory'}")
+    return "\n".join(lines)
+
+
+def serve(config: MockConfig, host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from .http.app import create_app
+
+    class MockApplication(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "graceful_timeout": 5,
+                "timeout": 60,
+                "keepalive": 5,
+                "accesslog": None,
+                "loglevel": "warning",
+                "when_ready": lambda server: print(banner(config, host, _bound_port(server, port)), flush=True),
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(config)
+
+    MockApplication().run()
+
+
+def _bound_port(server: Any, requested: int) -> int:
+    try:
+        return server.LISTENERS[0].sock.getsockname()[1]
+    except (AttributeError, IndexError, OSError):  # pragma: no cover - gunicorn internals moved
+        return requested
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except (ConfigError, OSError) as exc:
+        parser.exit(2, f"segmentation-mock: error: {exc}\n")
+    if args.command == "serve":
+        serve(config, args.host, args.port, args.workers, args.threads)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The HTTP layer: the application factory, the API blueprint, the control plane."""

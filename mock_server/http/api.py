@@ -1,0 +1,161 @@
+"""The API surface: ``/stores/{store_hash}/v3/...``, exactly the documented operations.
+
+One dispatcher applies BEHAVIOR.md's precedence, first match wins:
+unknown route 404 / wrong method 405 → 429 → 401 → 403 → 406 → 415 → 413 → 400 →
+(in the domain) path resource 404 → 422 → 409.
+Every response under this prefix carries the rate-limit headers, errors included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+
+from ..domain import (
+    BatchConflict,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    ResourceNotFound,
+    Segmentation,
+    Unprocessable,
+)
+from ..storage.base import Storage
+from .contract import Contract
+from .handlers import HANDLERS, ApiCall
+from .negotiation import accepts_json, is_json_content_type
+from .ratelimit import RateLimiter
+from .representations import RATE_LIMIT_DOCS, batch_conflict_envelope, error_envelope
+from .validation import LimitExceeded, RequestInvalid, validate_request
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class ApiError(Exception):
+    """An error answer decided before the domain runs."""
+
+    def __init__(self, status: int, title: str, errors: dict[str, str], headers: dict[str, str] | None = None):
+        super().__init__(title)
+        self.status, self.title, self.errors = status, title, errors
+        self.headers = headers or {}
+
+
+@dataclass
+class ApiSettings:
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if body is None:
+        return Response(status=status, headers=headers)
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(payload, status=status, headers=headers, mimetype="application/json")
+
+
+def _domain_status(error: DomainError) -> int:
+    for kind, status in ((InvalidInput, 400), (ResourceNotFound, 404), (Unprocessable, 422), (Conflict, 409)):
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def create_api_blueprint(
+    contract: Contract,
+    service: Segmentation,
+    storage: Storage,
+    limiter: RateLimiter,
+    settings: ApiSettings | None = None,
+) -> Blueprint:
+    settings = settings or ApiSettings()
+    missing = set(contract.by_id) ^ set(HANDLERS)
+    if missing:
+        raise RuntimeError(f"operations and handlers differ: {sorted(missing)}")
+    api = Blueprint("api", __name__, url_prefix="/stores/<store_hash>/v3")
+
+    def authorise(store_hash: str, scope: str) -> None:
+        token = request.headers.get("X-Auth-Token")
+        info = storage.token_info(token) if token else None
+        if info is None or info.store_hash != store_hash:
+            raise ApiError(401, "Unauthorized.", {"X-Auth-Token": "The token is missing or not valid for this store."})
+        if scope == "modify" and info.scope != "modify":
+            raise ApiError(
+                403,
+                "You don't have a required scope to access the endpoint.",
+                {"X-Auth-Token": "This operation needs the Customers modify scope."},
+            )
+
+    def read_body() -> bytes:
+        if not is_json_content_type(request.headers.get("Content-Type")):
+            raise ApiError(415, "Unsupported media type.", {"Content-Type": "Send the body as application/json."})
+        too_large = ApiError(
+            413, "The request body is too large.", {"body": f"The maximum is {settings.max_body_bytes} bytes."}
+        )
+        if (request.content_length or 0) > settings.max_body_bytes:
+            raise too_large
+        raw = request.stream.read(settings.max_body_bytes + 1)
+        if len(raw) > settings.max_body_bytes:
+            raise too_large
+        return raw
+
+    @api.route("", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
+    @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
+    def dispatch(store_hash: str, subpath: str) -> Response:
+        g.rate = limiter.hit(store_hash)
+        found = contract.match("/" + subpath)
+        if found is None:
+            raise ApiError(404, "The requested resource was not found.", {"path": f"No route `/{subpath}`."})
+        route, path_args = found
+        operation = route.operations.get(request.method)
+        if operation is None:
+            allowed = ", ".join(route.allowed)
+            raise ApiError(
+                405,
+                "Method not allowed.",
+                {"method": f"{request.method} is not allowed here; use {allowed}."},
+                headers={"Allow": allowed},
+            )
+        if g.rate.exceeded:
+            raise ApiError(
+                429,
+                "Too many requests.",
+                {"X-Auth-Token": "The request quota of this store is used up for this window."},
+            )
+        authorise(store_hash, operation.scope)
+        if not accepts_json(request.headers.get("Accept")):
+            raise ApiError(406, "The requested representation is not available.", {"Accept": "This API answers application/json only."})
+        body = read_body() if operation.body is not None else None
+        try:
+            valid = validate_request(operation, path_args, request.args, body)
+        except LimitExceeded as exc:
+            raise ApiError(413, "The limit parameter exceeded the maximum.", exc.errors) from None
+        except RequestInvalid as exc:
+            raise ApiError(400, "The request is not valid.", exc.errors) from None
+        call = ApiCall(store_hash, valid.path, valid.query, valid.body)
+        status, payload = HANDLERS[operation.operation_id](service, call)
+        return json_response(status, payload)
+
+    @api.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        docs = RATE_LIMIT_DOCS if error.status == 429 else None
+        envelope = error_envelope(error.status, error.title, error.errors, **({"docs": docs} if docs else {}))
+        return json_response(error.status, envelope, error.headers)
+
+    @api.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Response:
+        if isinstance(error, BatchConflict):
+            return json_response(409, batch_conflict_envelope(error.title, error.errors, error.total))
+        status = _domain_status(error)
+        return json_response(status, error_envelope(status, error.title, error.errors))
+
+    @api.after_request
+    def rate_limit_headers(response: Response) -> Response:
+        state = g.get("rate")
+        if state is not None:
+            response.headers.update(state.headers())
+        return response
+
+    return api

@@ -1,0 +1,77 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from ..config import MockConfig
+from ..domain import Segmentation
+from ..storage import Storage, open_storage
+from .api import ApiSettings, create_api_blueprint, json_response
+from .contract import Contract
+from .control import create_control_blueprint
+from .ratelimit import RateLimiter
+from .representations import error_envelope
+
+log = logging.getLogger(__name__)
+_CONTRACT: Contract | None = None
+
+
+def shared_contract() -> Contract:
+    """The compiled document, built once per process."""
+    global _CONTRACT
+    if _CONTRACT is None:
+        _CONTRACT = Contract()
+    return _CONTRACT
+
+
+def create_app(
+    config: MockConfig | None = None,
+    storage: Storage | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Flask:
+    config = config or MockConfig()
+    storage = storage or open_storage(config.data_file)
+    for store in config.stores:
+        storage.add_store(store.store_hash)
+        if store.token:
+            storage.set_token(store.token, store.store_hash, "modify")
+        if store.readonly_token:
+            storage.set_token(store.readonly_token, store.store_hash, "read_only")
+
+    contract = shared_contract()
+    service = Segmentation(storage, clock=lambda: int(clock()))
+    limiter = RateLimiter(storage, clock, config.rate_limit)
+
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions["segmentation_mock"] = {
+        "config": config,
+        "storage": storage,
+        "service": service,
+        "limiter": limiter,
+        "contract": contract,
+    }
+    app.register_blueprint(
+        create_api_blueprint(contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes))
+    )
+    app.register_blueprint(create_control_blueprint(storage))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        # Routing errors outside a blueprint's reach (e.g. a method werkzeug cannot route).
+        status = error.code or 500
+        headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+        return json_response(status, error_envelope(status, error.name, {"request": error.description or ""}), headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_response(500, error_envelope(500, "Internal server error.", {"server": type(error).__name__}))
+
+    return app

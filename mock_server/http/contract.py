@@ -1,0 +1,123 @@
+"""The OpenAPI document, compiled once for serving.
+
+At start-up every operation of the document becomes a ``CompiledOperation``: its route
+pattern, its scope (``x-required-scope``), and an openapi-core schema validator for
+each parameter and for the request body, built from the dereferenced schema so that a
+request costs validation only, not spec navigation. Routes, methods, scopes, defaults,
+types and limits all come from the document; nothing about request shape is written
+here by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema_path import SchemaPath
+from openapi_core.validation.schemas import oas30_write_schema_validators_factory
+from openapi_core.validation.schemas.validators import SchemaValidator
+
+from segmentation_contract import dereference, iter_operations, load_spec, operation_parameters
+
+_TEMPLATE_VARIABLE = re.compile(r"\{([^}/]+)\}")
+
+
+def _validator(schema: dict[str, Any]) -> SchemaValidator:
+    path = SchemaPath.from_dict(schema)
+    return oas30_write_schema_validators_factory.create(path, path)
+
+
+@dataclass(frozen=True)
+class CompiledParameter:
+    name: str
+    location: str  # "path" or "query"
+    required: bool
+    schema: dict[str, Any]
+    validator: SchemaValidator = field(repr=False, compare=False)
+
+    @property
+    def type(self) -> str:
+        return self.schema.get("type", "string")
+
+    @property
+    def default(self) -> Any:
+        return self.schema.get("default")
+
+    @property
+    def maximum(self) -> int | None:
+        return self.schema.get("maximum")
+
+
+@dataclass(frozen=True)
+class CompiledOperation:
+    operation_id: str
+    method: str
+    path: str
+    scope: str
+    statuses: frozenset[str]
+    parameters: tuple[CompiledParameter, ...]
+    body: SchemaValidator | None = field(repr=False, compare=False)
+    unscoped_delete: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    pattern: re.Pattern[str]
+    operations: dict[str, CompiledOperation]  # METHOD -> operation
+
+    @property
+    def allowed(self) -> list[str]:
+        return list(self.operations)
+
+
+class Contract:
+    """Every operation of the document, and the router that finds them."""
+
+    def __init__(self, spec: dict[str, Any] | None = None):
+        self.spec = spec if spec is not None else load_spec()
+        routes: dict[str, dict[str, CompiledOperation]] = {}
+        for path, method, operation in iter_operations(self.spec):
+            routes.setdefault(path, {})[method] = self._compile(path, method, operation)
+        self.routes = [Route(path, _route_pattern(path), ops) for path, ops in routes.items()]
+        self.by_id = {op.operation_id: op for route in self.routes for op in route.operations.values()}
+
+    def _compile(self, path: str, method: str, operation: dict[str, Any]) -> CompiledOperation:
+        parameters = tuple(
+            CompiledParameter(
+                name=p["name"],
+                location=p["in"],
+                required=p.get("required", False),
+                schema=(schema := dereference(self.spec, p["schema"])),
+                validator=_validator(schema),
+            )
+            for p in operation_parameters(self.spec, path, method)
+        )
+        body = None
+        if "requestBody" in operation:
+            media = operation["requestBody"]["content"]["application/json"]
+            body = _validator(dereference(self.spec, media["schema"]))
+        return CompiledOperation(
+            operation_id=operation["operationId"],
+            method=method,
+            path=path,
+            scope=operation["x-required-scope"],
+            statuses=frozenset(operation["responses"]),
+            parameters=parameters,
+            body=body,
+            unscoped_delete=operation.get("x-unscoped-delete"),
+        )
+
+    def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.fullmatch(path)
+            if found:
+                return route, found.groupdict()
+        return None
+
+
+def _route_pattern(template: str) -> re.Pattern[str]:
+    parts = _TEMPLATE_VARIABLE.split(template)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+    return re.compile(regex)

@@ -1,0 +1,147 @@
+"""One thin handler per operationId: read validated input, call the domain, shape JSON.
+
+Every handler receives the domain service and a validated call, and returns
+``(status, body)`` (``body`` None for 204). Rules live in the domain, request shape in
+the OpenAPI document; nothing here decides either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import Segmentation
+from .representations import (
+    batch,
+    collection,
+    customer_json,
+    customer_view_json,
+    profile_json,
+    segment_json,
+)
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    store: str
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+
+
+Handler = Callable[[Segmentation, ApiCall], tuple[int, Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(operation_id: str) -> Callable[[Handler], Handler]:
+    def register(function: Handler) -> Handler:
+        HANDLERS[operation_id] = function
+        return function
+
+    return register
+
+
+def _customer_ids(entries: list[str] | None) -> list[int] | None:
+    """Digit entries are customer IDs (the document bounds them); others match nothing."""
+    if entries is None:
+        return None
+    return [int(entry) for entry in entries if _DIGITS.fullmatch(entry)]
+
+
+# segments
+
+
+@handles("listSegments")
+def list_segments(svc: Segmentation, call: ApiCall):
+    q = call.query
+    return 200, collection(svc.list_segments(call.store, q.get("id:in"), q["page"], q["limit"]), segment_json)
+
+
+@handles("createSegments")
+def create_segments(svc: Segmentation, call: ApiCall):
+    return 201, batch(svc.create_segments(call.store, call.body), segment_json)
+
+
+@handles("updateSegments")
+def update_segments(svc: Segmentation, call: ApiCall):
+    return 201, batch(svc.update_segments(call.store, call.body), segment_json)
+
+
+@handles("deleteSegments")
+def delete_segments(svc: Segmentation, call: ApiCall):
+    svc.delete_segments(call.store, call.query.get("id:in"))
+    return 204, None
+
+
+# memberships
+
+
+@handles("listSegmentShopperProfiles")
+def list_segment_profiles(svc: Segmentation, call: ApiCall):
+    q = call.query
+    page = svc.list_segment_profiles(call.store, call.path["segmentId"], q["page"], q["limit"])
+    return 200, collection(page, profile_json)
+
+
+@handles("addSegmentShopperProfiles")
+def add_segment_profiles(svc: Segmentation, call: ApiCall):
+    added = svc.add_segment_profiles(call.store, call.path["segmentId"], call.body)
+    return 201, {"data": [profile_json(p) for p in added]}
+
+
+@handles("removeSegmentShopperProfiles")
+def remove_segment_profiles(svc: Segmentation, call: ApiCall):
+    svc.remove_segment_profiles(call.store, call.path["segmentId"], call.query.get("id:in"))
+    return 204, None
+
+
+@handles("listShopperProfileSegments")
+def list_profile_segments(svc: Segmentation, call: ApiCall):
+    q = call.query
+    page = svc.list_profile_segments(call.store, call.path["shopperProfileId"], q["page"], q["limit"])
+    return 200, collection(page, segment_json)
+
+
+# shopper profiles
+
+
+@handles("listShopperProfiles")
+def list_profiles(svc: Segmentation, call: ApiCall):
+    return 200, collection(svc.list_profiles(call.store, call.query["page"], call.query["limit"]), profile_json)
+
+
+@handles("createShopperProfiles")
+def create_profiles(svc: Segmentation, call: ApiCall):
+    created = svc.create_profiles(call.store, [item["customer_id"] for item in call.body])
+    return 201, batch(created, profile_json)
+
+
+@handles("deleteShopperProfiles")
+def delete_profiles(svc: Segmentation, call: ApiCall):
+    svc.delete_profiles(call.store, call.query.get("id:in"))
+    return 204, None
+
+
+# customers
+
+
+@handles("listCustomers")
+def list_customers(svc: Segmentation, call: ApiCall):
+    q = call.query
+    page = svc.list_customers(call.store, _customer_ids(q.get("id:in")), q.get("include", []), q["page"], q["limit"])
+    return 200, collection(page, customer_view_json)
+
+
+@handles("createCustomers")
+def create_customers(svc: Segmentation, call: ApiCall):
+    return 200, batch(svc.create_customers(call.store, call.body), customer_json)
+
+
+@handles("deleteCustomers")
+def delete_customers(svc: Segmentation, call: ApiCall):
+    svc.delete_customers(call.store, _customer_ids(call.query["id:in"]) or [])
+    return 204, None

@@ -1,0 +1,89 @@
+"""JSON shapes of the API: resources, lists, and the platform's error envelopes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..domain.model import Customer, CustomerView, Page, Segment, ShopperProfile
+
+ERROR_DOCS = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
+RATE_LIMIT_DOCS = "https://developer.bigcommerce.com/api-docs/getting-started/api-rate-limits"
+
+
+def timestamp(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def segment_json(segment: Segment) -> dict[str, Any]:
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "description": segment.description,
+        "created_at": timestamp(segment.created_at),
+        "updated_at": timestamp(segment.updated_at),
+    }
+
+
+def profile_json(profile: ShopperProfile) -> dict[str, Any]:
+    return {
+        "id": profile.id,
+        "customer_id": profile.customer_id,
+        "created_at": timestamp(profile.created_at),
+        "updated_at": timestamp(profile.updated_at),
+    }
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "customer_group_id": customer.customer_group_id,
+        "date_created": timestamp(customer.date_created),
+        "date_modified": timestamp(customer.date_modified),
+    }
+
+
+def customer_view_json(view: CustomerView) -> dict[str, Any]:
+    body = customer_json(view.customer)
+    if view.include_profile:
+        body["shopper_profile_id"] = view.shopper_profile_id
+    if view.segment_ids is not None:
+        body["segment_ids"] = view.segment_ids
+    return body
+
+
+def collection(page: Page, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "data": [render(item) for item in page.items],
+        "meta": {
+            "pagination": {
+                "total": page.total,
+                "count": page.count,
+                "per_page": page.limit,
+                "current_page": page.page,
+                "total_pages": page.total_pages,
+            }
+        },
+    }
+
+
+def batch(items: list, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    return {"data": [render(item) for item in items], "meta": {}}
+
+
+def error_envelope(status: int, title: str, errors: dict[str, str], docs: str = ERROR_DOCS) -> dict[str, Any]:
+    return {"status": status, "title": title, "type": docs, "errors": errors}
+
+
+def batch_conflict_envelope(title: str, errors: dict[str, str], total: int) -> dict[str, Any]:
+    """One entry per failing item, in index order; nothing was written."""
+    ordered = sorted(errors.items(), key=lambda item: int(item[0]))
+    return {
+        "data": [],
+        "errors": [error_envelope(409, title, {index: message}) for index, message in ordered],
+        "meta": {"total": total, "success": 0, "failed": len(ordered)},
+    }

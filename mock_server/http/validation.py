@@ -1,0 +1,146 @@
+"""Turning a raw request into validated values, by the compiled contract.
+
+What openapi-core's schema validators decide (types, ranges, lengths, patterns, UUIDs,
+array sizes) is reported with the field at fault. Around them, the few rules of
+BEHAVIOR.md section 3 about how raw query text is read:
+
+- an integer query parameter is decimal digits only (``05`` is 5; ``+5``, `` 5``,
+  ``1.5`` and the empty string are not), and its first occurrence counts;
+- an integer above its schema's ``maximum`` is "the limit parameter exceeded the
+  maximum": 413, which outranks every 400;
+- an array parameter (``id:in``, ``include``) takes every occurrence, each split on
+  commas; entries are trimmed and empty entries dropped after validation;
+- JSON bodies are strict: UTF-8, no ``NaN``/``Infinity``, no trailing data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from .contract import CompiledOperation, CompiledParameter
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class RequestInvalid(Exception):
+    """400: the request does not fit the document. ``errors``: field → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("invalid request")
+        self.errors = errors
+
+
+class LimitExceeded(Exception):
+    """413: a query parameter is above its maximum."""
+
+    def __init__(self, name: str, maximum: int):
+        super().__init__(name)
+        self.errors = {name: f"The maximum is {maximum}."}
+
+
+@dataclass(frozen=True, slots=True)
+class ValidRequest:
+    path: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+
+
+def validate_request(
+    operation: CompiledOperation,
+    path_args: Mapping[str, str],
+    query: Any,  # a werkzeug MultiDict
+    body: bytes | None,
+) -> ValidRequest:
+    errors: dict[str, str] = {}
+    too_large: LimitExceeded | None = None
+    values: dict[str, dict[str, Any]] = {"path": {}, "query": {}}
+    for parameter in operation.parameters:
+        raw = [path_args[parameter.name]] if parameter.location == "path" else query.getlist(parameter.name)
+        if not raw:
+            if parameter.required:
+                errors[parameter.name] = f"`{parameter.name}` is required."
+            elif parameter.default is not None:
+                values[parameter.location][parameter.name] = parameter.default
+            continue
+        try:
+            values[parameter.location][parameter.name] = _read_parameter(parameter, raw)
+        except LimitExceeded as exc:
+            too_large = too_large or exc
+        except RequestInvalid as exc:
+            errors.update(exc.errors)
+    if too_large is not None:
+        raise too_large
+    if errors:
+        raise RequestInvalid(errors)
+    parsed_body = None
+    if operation.body is not None:
+        parsed_body = parse_json(body or b"")
+        body_errors = _schema_errors(operation.body, parsed_body, prefix="")
+        if body_errors:
+            raise RequestInvalid(body_errors)
+    return ValidRequest(values["path"], values["query"], parsed_body)
+
+
+def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
+    name = parameter.name
+    if parameter.type == "integer":
+        text = raw[0]  # the first occurrence counts; later ones are not read
+        if not _DIGITS.fullmatch(text):
+            raise RequestInvalid({name: f"`{name}` must be a positive integer written in decimal digits."})
+        value = int(text)
+        if parameter.maximum is not None and value > parameter.maximum:
+            raise LimitExceeded(name, parameter.maximum)
+    elif parameter.type == "array":
+        value = [entry for text in raw for entry in text.split(",")]
+    else:
+        value = raw[0]
+    errors = _schema_errors(parameter.validator, value, prefix=name)
+    if errors:
+        raise RequestInvalid(errors)
+    if parameter.type == "array":
+        value = [entry.strip() for entry in value if entry.strip()]
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestInvalid({"body": f"The body is not valid UTF-8 (byte {exc.start})."}) from None
+    if not text.strip():
+        raise RequestInvalid({"body": "A JSON body is required."})
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise RequestInvalid({"body": "The JSON body is nested too deeply."}) from None
+    except ValueError as exc:
+        raise RequestInvalid({"body": f"Malformed JSON: {exc}."}) from None
+
+
+def _schema_errors(validator, value: Any, prefix: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in validator.validator.iter_errors(value):
+        key = _error_key(error, prefix)
+        errors[key] = f"{errors[key]}; {error.message}" if key in errors else error.message
+    return errors
+
+
+def _error_key(error: ValidationError, prefix: str) -> str:
+    parts = [str(part) for part in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [p for p in error.validator_value if p not in error.instance]
+        if missing:
+            parts.append(missing[0])
+    if prefix:
+        parts.insert(0, prefix)
+    return ".".join(parts) if parts else "body"

@@ -1,0 +1,229 @@
+"""In-memory backend: the default. One process; state is gone when it stops.
+
+One lock serialises every transaction, readers included: the work inside is a few
+dictionary operations, so the lock is cheap, and it makes every domain operation
+atomic and isolated. Writes only happen after the domain has checked every rule, so a
+transaction that raises has written nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from ..domain.model import Customer, Segment, ShopperProfile
+from .base import Storage, StoreTx, TokenInfo
+
+
+class _StoreData:
+    def __init__(self) -> None:
+        self.order = itertools.count()
+        self.segments: dict[str, Segment] = {}  # insertion order = creation order
+        self.segment_order: dict[str, int] = {}
+        self.segment_by_name: dict[str, str] = {}
+        self.profiles: dict[str, ShopperProfile] = {}
+        self.profile_order: dict[str, int] = {}
+        self.profile_by_customer: dict[int, str] = {}
+        self.members: dict[str, set[str]] = {}  # segment id -> profile ids
+        self.segments_of: dict[str, set[str]] = {}  # profile id -> segment ids
+        self.customers: dict[int, Customer] = {}  # ascending IDs, so insertion order
+        self.customer_by_email: dict[str, int] = {}
+        self.last_customer_id = 0
+
+
+def _page(items: Iterable, total: int, offset: int, limit: int) -> list:
+    return list(itertools.islice(items, offset, offset + limit)) if offset < total else []
+
+
+class MemoryStoreTx(StoreTx):
+    def __init__(self, data: _StoreData):
+        self.d = data
+
+    # segments
+    def segment_count(self) -> int:
+        return len(self.d.segments)
+
+    def segments_page(self, ids, offset, limit):
+        if ids is None:
+            return len(self.d.segments), _page(self.d.segments.values(), len(self.d.segments), offset, limit)
+        wanted = {i for i in ids if i in self.d.segments}
+        ordered = sorted(wanted, key=self.d.segment_order.__getitem__)
+        return len(ordered), [self.d.segments[i] for i in ordered[offset : offset + limit]]
+
+    def segments_by_id(self, ids):
+        return {i: self.d.segments[i] for i in ids if i in self.d.segments}
+
+    def segment_ids_by_name(self, names):
+        return {n: self.d.segment_by_name[n] for n in names if n in self.d.segment_by_name}
+
+    def insert_segments(self, segments):
+        for segment in segments:
+            self.d.segments[segment.id] = segment
+            self.d.segment_order[segment.id] = next(self.d.order)
+            self.d.segment_by_name[segment.name] = segment.id
+            self.d.members[segment.id] = set()
+
+    def replace_segments(self, segments):
+        for segment in segments:  # drop every old name first: a batch may swap names
+            old = self.d.segments[segment.id]
+            if self.d.segment_by_name.get(old.name) == old.id:
+                del self.d.segment_by_name[old.name]
+        for segment in segments:
+            self.d.segments[segment.id] = segment
+            self.d.segment_by_name[segment.name] = segment.id
+
+    def delete_segments(self, ids):
+        doomed = list(self.d.segments) if ids is None else [i for i in dict.fromkeys(ids) if i in self.d.segments]
+        for sid in doomed:
+            segment = self.d.segments.pop(sid)
+            del self.d.segment_order[sid]
+            del self.d.segment_by_name[segment.name]
+            for pid in self.d.members.pop(sid):
+                self.d.segments_of[pid].discard(sid)
+        return len(doomed)
+
+    # shopper profiles
+    def profiles_page(self, offset, limit):
+        return len(self.d.profiles), _page(self.d.profiles.values(), len(self.d.profiles), offset, limit)
+
+    def profiles_by_id(self, ids):
+        return {i: self.d.profiles[i] for i in ids if i in self.d.profiles}
+
+    def profile_ids_by_customer(self, customer_ids):
+        return {c: self.d.profile_by_customer[c] for c in customer_ids if c in self.d.profile_by_customer}
+
+    def insert_profiles(self, profiles):
+        for profile in profiles:
+            self.d.profiles[profile.id] = profile
+            self.d.profile_order[profile.id] = next(self.d.order)
+            self.d.profile_by_customer[profile.customer_id] = profile.id
+            self.d.segments_of[profile.id] = set()
+
+    def touch_profiles(self, ids, updated_at):
+        for pid in ids:
+            p = self.d.profiles[pid]
+            self.d.profiles[pid] = ShopperProfile(p.id, p.customer_id, p.created_at, updated_at)
+
+    def delete_profiles(self, ids):
+        doomed = list(self.d.profiles) if ids is None else [i for i in dict.fromkeys(ids) if i in self.d.profiles]
+        for pid in doomed:
+            profile = self.d.profiles.pop(pid)
+            del self.d.profile_order[pid]
+            del self.d.profile_by_customer[profile.customer_id]
+            for sid in self.d.segments_of.pop(pid):
+                self.d.members[sid].discard(pid)
+        return len(doomed)
+
+    # memberships
+    def segment_members_page(self, segment_id, offset, limit):
+        ordered = sorted(self.d.members[segment_id], key=self.d.profile_order.__getitem__)
+        return len(ordered), [self.d.profiles[p] for p in ordered[offset : offset + limit]]
+
+    def profile_segments_page(self, profile_id, offset, limit):
+        ordered = sorted(self.d.segments_of[profile_id], key=self.d.segment_order.__getitem__)
+        return len(ordered), [self.d.segments[s] for s in ordered[offset : offset + limit]]
+
+    def members_among(self, segment_id, profile_ids):
+        members = self.d.members[segment_id]
+        return {p for p in profile_ids if p in members}
+
+    def add_members(self, segment_id, profile_ids):
+        self.d.members[segment_id].update(profile_ids)
+        for pid in profile_ids:
+            self.d.segments_of[pid].add(segment_id)
+
+    def remove_members(self, segment_id, profile_ids):
+        members = self.d.members[segment_id]
+        removed = list(members) if profile_ids is None else [p for p in dict.fromkeys(profile_ids) if p in members]
+        for pid in removed:
+            members.discard(pid)
+            self.d.segments_of[pid].discard(segment_id)
+        return sorted(removed, key=self.d.profile_order.__getitem__)
+
+    def segment_ids_of_profiles(self, profile_ids):
+        return {
+            pid: sorted(self.d.segments_of[pid], key=self.d.segment_order.__getitem__)
+            for pid in profile_ids
+            if pid in self.d.segments_of
+        }
+
+    # customers
+    def customers_page(self, ids, offset, limit):
+        if ids is None:
+            return len(self.d.customers), _page(self.d.customers.values(), len(self.d.customers), offset, limit)
+        ordered = sorted({i for i in ids if i in self.d.customers})
+        return len(ordered), [self.d.customers[i] for i in ordered[offset : offset + limit]]
+
+    def customers_by_id(self, ids):
+        return {i: self.d.customers[i] for i in ids if i in self.d.customers}
+
+    def customer_ids_by_email(self, lowercase_emails):
+        return {e: self.d.customer_by_email[e] for e in lowercase_emails if e in self.d.customer_by_email}
+
+    def allocate_customer_ids(self, count):
+        first = self.d.last_customer_id + 1
+        self.d.last_customer_id += count
+        return list(range(first, first + count))
+
+    def insert_customers(self, customers):
+        for customer in customers:
+            self.d.customers[customer.id] = customer
+            self.d.customer_by_email[customer.email.lower()] = customer.id
+
+    def delete_customers(self, ids):
+        for cid in dict.fromkeys(ids):
+            customer = self.d.customers.pop(cid, None)
+            if customer is not None:
+                del self.d.customer_by_email[customer.email.lower()]
+
+
+class MemoryStorage(Storage):
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._stores: dict[str, _StoreData] = {}
+        self._tokens: dict[str, TokenInfo] = {}
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    @contextmanager
+    def transaction(self, store_hash: str, write: bool) -> Iterator[StoreTx]:
+        with self._lock:
+            data = self._stores.get(store_hash)
+            if data is None:
+                raise LookupError(f"no store {store_hash!r}")
+            yield MemoryStoreTx(data)
+
+    def add_store(self, store_hash):
+        with self._lock:
+            self._stores.setdefault(store_hash, _StoreData())
+
+    def has_store(self, store_hash):
+        return store_hash in self._stores
+
+    def store_hashes(self):
+        with self._lock:
+            return list(self._stores)
+
+    def set_token(self, token, store_hash, scope):
+        with self._lock:
+            self._tokens[token] = TokenInfo(store_hash, scope)
+
+    def token_info(self, token):
+        return self._tokens.get(token)
+
+    def reset(self, store_hash=None):
+        with self._lock:
+            for key in [store_hash] if store_hash is not None else list(self._stores):
+                if key in self._stores:
+                    self._stores[key] = _StoreData()
+                self._windows.pop(key, None)
+
+    def rate_hit(self, store_hash, now_ms, window_ms):
+        with self._lock:
+            start, count = self._windows.get(store_hash, (0, 0))
+            if count == 0 or now_ms >= start + window_ms:
+                start, count = now_ms, 0
+            count += 1
+            self._windows[store_hash] = (start, count)
+            return start, count

@@ -1,0 +1,384 @@
+"""SQLite backend: state in one file that survives restarts and is shared by workers.
+
+Every write transaction starts with ``BEGIN IMMEDIATE``, which takes the database's
+write lock: writers of every thread and every worker process are serialised, so the
+domain's read-then-write rules (the 1000-segment cap, unique names, one profile per
+customer) hold under racing requests. Readers use WAL snapshots and do not block.
+Each thread of each process has its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..domain.model import Customer, Segment, ShopperProfile
+from .base import Storage, StoreTx, TokenInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stores (
+    hash TEXT PRIMARY KEY,
+    last_customer_id INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY,
+    store TEXT NOT NULL,
+    scope TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS segments (
+    seq INTEGER PRIMARY KEY,
+    store TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (store, id),
+    UNIQUE (store, name)
+);
+CREATE TABLE IF NOT EXISTS profiles (
+    seq INTEGER PRIMARY KEY,
+    store TEXT NOT NULL,
+    id TEXT NOT NULL,
+    customer_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (store, id),
+    UNIQUE (store, customer_id)
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    store TEXT NOT NULL,
+    segment_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    PRIMARY KEY (store, segment_id, profile_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_by_profile ON memberships (store, profile_id);
+CREATE TABLE IF NOT EXISTS customers (
+    store TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    email_lower TEXT NOT NULL,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    customer_group_id INTEGER NOT NULL,
+    date_created INTEGER NOT NULL,
+    date_modified INTEGER NOT NULL,
+    PRIMARY KEY (store, id),
+    UNIQUE (store, email_lower)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rate_windows (
+    store TEXT PRIMARY KEY,
+    start_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL
+);
+"""
+
+SEGMENT_COLUMNS = "id, name, description, created_at, updated_at"
+PROFILE_COLUMNS = "id, customer_id, created_at, updated_at"
+CUSTOMER_COLUMNS = "id, email, first_name, last_name, customer_group_id, date_created, date_modified"
+IN_LIST = "(SELECT value FROM json_each(?))"  # one parameter, any number of values
+
+
+def _json(values) -> str:
+    return json.dumps(list(values))
+
+
+class SqliteStoreTx(StoreTx):
+    def __init__(self, conn: sqlite3.Connection, store: str):
+        self.c = conn
+        self.s = store
+
+    def _all(self, sql: str, *args) -> list[tuple]:
+        return self.c.execute(sql, (self.s, *args)).fetchall()
+
+    def _one(self, sql: str, *args):
+        return self.c.execute(sql, (self.s, *args)).fetchone()[0]
+
+    def _paged(self, count_sql: str, rows_sql: str, args: tuple, offset: int, limit: int, make):
+        total = self._one(count_sql, *args)
+        if offset >= total:
+            return total, []
+        return total, [make(*row) for row in self._all(rows_sql + " LIMIT ? OFFSET ?", *args, limit, offset)]
+
+    # segments
+    def segment_count(self):
+        return self._one("SELECT count(*) FROM segments WHERE store = ?")
+
+    def segments_page(self, ids, offset, limit):
+        where, args = ("", ()) if ids is None else (f" AND id IN {IN_LIST}", (_json(ids),))
+        return self._paged(
+            "SELECT count(*) FROM segments WHERE store = ?" + where,
+            f"SELECT {SEGMENT_COLUMNS} FROM segments WHERE store = ?{where} ORDER BY seq",
+            args,
+            offset,
+            limit,
+            Segment,
+        )
+
+    def segments_by_id(self, ids):
+        rows = self._all(f"SELECT {SEGMENT_COLUMNS} FROM segments WHERE store = ? AND id IN {IN_LIST}", _json(ids))
+        return {row[0]: Segment(*row) for row in rows}
+
+    def segment_ids_by_name(self, names):
+        return dict(self._all(f"SELECT name, id FROM segments WHERE store = ? AND name IN {IN_LIST}", _json(names)))
+
+    def insert_segments(self, segments):
+        self.c.executemany(
+            f"INSERT INTO segments (store, {SEGMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            [(self.s, s.id, s.name, s.description, s.created_at, s.updated_at) for s in segments],
+        )
+
+    def replace_segments(self, segments):
+        # Names are unique: move every renamed segment aside first, so a batch may swap names.
+        self.c.executemany(
+            "UPDATE segments SET name = ? WHERE store = ? AND id = ?",
+            [("\0" + s.id, self.s, s.id) for s in segments],
+        )
+        self.c.executemany(
+            "UPDATE segments SET name = ?, description = ?, updated_at = ? WHERE store = ? AND id = ?",
+            [(s.name, s.description, s.updated_at, self.s, s.id) for s in segments],
+        )
+
+    def delete_segments(self, ids):
+        if ids is None:
+            self.c.execute("DELETE FROM memberships WHERE store = ?", (self.s,))
+            return self.c.execute("DELETE FROM segments WHERE store = ?", (self.s,)).rowcount
+        self.c.execute(f"DELETE FROM memberships WHERE store = ? AND segment_id IN {IN_LIST}", (self.s, _json(ids)))
+        return self.c.execute(f"DELETE FROM segments WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
+
+    # shopper profiles
+    def profiles_page(self, offset, limit):
+        return self._paged(
+            "SELECT count(*) FROM profiles WHERE store = ?",
+            f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE store = ? ORDER BY seq",
+            (),
+            offset,
+            limit,
+            ShopperProfile,
+        )
+
+    def profiles_by_id(self, ids):
+        rows = self._all(f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE store = ? AND id IN {IN_LIST}", _json(ids))
+        return {row[0]: ShopperProfile(*row) for row in rows}
+
+    def profile_ids_by_customer(self, customer_ids):
+        return dict(
+            self._all(f"SELECT customer_id, id FROM profiles WHERE store = ? AND customer_id IN {IN_LIST}", _json(customer_ids))
+        )
+
+    def insert_profiles(self, profiles):
+        self.c.executemany(
+            f"INSERT INTO profiles (store, {PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            [(self.s, p.id, p.customer_id, p.created_at, p.updated_at) for p in profiles],
+        )
+
+    def touch_profiles(self, ids, updated_at):
+        self.c.execute(
+            f"UPDATE profiles SET updated_at = ? WHERE store = ? AND id IN {IN_LIST}", (updated_at, self.s, _json(ids))
+        )
+
+    def delete_profiles(self, ids):
+        if ids is None:
+            self.c.execute("DELETE FROM memberships WHERE store = ?", (self.s,))
+            return self.c.execute("DELETE FROM profiles WHERE store = ?", (self.s,)).rowcount
+        self.c.execute(f"DELETE FROM memberships WHERE store = ? AND profile_id IN {IN_LIST}", (self.s, _json(ids)))
+        return self.c.execute(f"DELETE FROM profiles WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
+
+    # memberships
+    def segment_members_page(self, segment_id, offset, limit):
+        return self._paged(
+            "SELECT count(*) FROM memberships WHERE store = ? AND segment_id = ?",
+            f"SELECT p.id, p.customer_id, p.created_at, p.updated_at FROM memberships m "
+            f"JOIN profiles p ON p.store = m.store AND p.id = m.profile_id "
+            f"WHERE m.store = ? AND m.segment_id = ? ORDER BY p.seq",
+            (segment_id,),
+            offset,
+            limit,
+            ShopperProfile,
+        )
+
+    def profile_segments_page(self, profile_id, offset, limit):
+        return self._paged(
+            "SELECT count(*) FROM memberships WHERE store = ? AND profile_id = ?",
+            "SELECT s.id, s.name, s.description, s.created_at, s.updated_at FROM memberships m "
+            "JOIN segments s ON s.store = m.store AND s.id = m.segment_id "
+            "WHERE m.store = ? AND m.profile_id = ? ORDER BY s.seq",
+            (profile_id,),
+            offset,
+            limit,
+            Segment,
+        )
+
+    def members_among(self, segment_id, profile_ids):
+        rows = self._all(
+            f"SELECT profile_id FROM memberships WHERE store = ? AND segment_id = ? AND profile_id IN {IN_LIST}",
+            segment_id,
+            _json(profile_ids),
+        )
+        return {row[0] for row in rows}
+
+    def add_members(self, segment_id, profile_ids):
+        self.c.executemany(
+            "INSERT INTO memberships (store, segment_id, profile_id) VALUES (?, ?, ?)",
+            [(self.s, segment_id, pid) for pid in profile_ids],
+        )
+
+    def remove_members(self, segment_id, profile_ids):
+        if profile_ids is None:
+            removed = self._all(
+                "SELECT m.profile_id FROM memberships m JOIN profiles p ON p.store = m.store AND p.id = m.profile_id "
+                "WHERE m.store = ? AND m.segment_id = ? ORDER BY p.seq",
+                segment_id,
+            )
+        else:
+            removed = self._all(
+                "SELECT m.profile_id FROM memberships m JOIN profiles p ON p.store = m.store AND p.id = m.profile_id "
+                f"WHERE m.store = ? AND m.segment_id = ? AND m.profile_id IN {IN_LIST} ORDER BY p.seq",
+                segment_id,
+                _json(profile_ids),
+            )
+        removed_ids = [row[0] for row in removed]
+        self.c.execute(
+            f"DELETE FROM memberships WHERE store = ? AND segment_id = ? AND profile_id IN {IN_LIST}",
+            (self.s, segment_id, _json(removed_ids)),
+        )
+        return removed_ids
+
+    def segment_ids_of_profiles(self, profile_ids):
+        result: dict[str, list[str]] = {pid: [] for pid in profile_ids}
+        rows = self._all(
+            "SELECT m.profile_id, m.segment_id FROM memberships m JOIN segments s ON s.store = m.store AND s.id = m.segment_id "
+            f"WHERE m.store = ? AND m.profile_id IN {IN_LIST} ORDER BY s.seq",
+            _json(result),
+        )
+        for pid, sid in rows:
+            result[pid].append(sid)
+        return result
+
+    # customers
+    def customers_page(self, ids, offset, limit):
+        where, args = ("", ()) if ids is None else (f" AND id IN {IN_LIST}", (_json(ids),))
+        return self._paged(
+            "SELECT count(*) FROM customers WHERE store = ?" + where,
+            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ?{where} ORDER BY id",
+            args,
+            offset,
+            limit,
+            Customer,
+        )
+
+    def customers_by_id(self, ids):
+        rows = self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? AND id IN {IN_LIST}", _json(ids))
+        return {row[0]: Customer(*row) for row in rows}
+
+    def customer_ids_by_email(self, lowercase_emails):
+        return dict(
+            self._all(f"SELECT email_lower, id FROM customers WHERE store = ? AND email_lower IN {IN_LIST}", _json(lowercase_emails))
+        )
+
+    def allocate_customer_ids(self, count):
+        last = self._one("SELECT last_customer_id FROM stores WHERE hash = ?")
+        self.c.execute("UPDATE stores SET last_customer_id = ? WHERE hash = ?", (last + count, self.s))
+        return list(range(last + 1, last + count + 1))
+
+    def insert_customers(self, customers):
+        self.c.executemany(
+            f"INSERT INTO customers (store, {CUSTOMER_COLUMNS}, email_lower) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (self.s, c.id, c.email, c.first_name, c.last_name, c.customer_group_id, c.date_created, c.date_modified, c.email.lower())
+                for c in customers
+            ],
+        )
+
+    def delete_customers(self, ids):
+        self.c.execute(f"DELETE FROM customers WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids)))
+
+
+class SqliteStorage(Storage):
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = str(Path(path))
+        self._local = threading.local()
+        with self._connection() as conn:
+            conn.executescript(SCHEMA)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 60000")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        yield conn
+
+    @contextmanager
+    def _begin(self, write: bool) -> Iterator[sqlite3.Connection]:
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self, store_hash: str, write: bool) -> Iterator[StoreTx]:
+        with self._begin(write) as conn:
+            if conn.execute("SELECT 1 FROM stores WHERE hash = ?", (store_hash,)).fetchone() is None:
+                raise LookupError(f"no store {store_hash!r}")
+            yield SqliteStoreTx(conn, store_hash)
+
+    def add_store(self, store_hash):
+        with self._begin(write=True) as conn:
+            conn.execute("INSERT OR IGNORE INTO stores (hash) VALUES (?)", (store_hash,))
+
+    def has_store(self, store_hash):
+        with self._connection() as conn:
+            return conn.execute("SELECT 1 FROM stores WHERE hash = ?", (store_hash,)).fetchone() is not None
+
+    def store_hashes(self):
+        with self._connection() as conn:
+            return [row[0] for row in conn.execute("SELECT hash FROM stores ORDER BY rowid")]
+
+    def set_token(self, token, store_hash, scope):
+        with self._begin(write=True) as conn:
+            conn.execute("INSERT OR REPLACE INTO tokens (token, store, scope) VALUES (?, ?, ?)", (token, store_hash, scope))
+
+    def token_info(self, token):
+        with self._connection() as conn:
+            row = conn.execute("SELECT store, scope FROM tokens WHERE token = ?", (token,)).fetchone()
+        return TokenInfo(*row) if row else None
+
+    def reset(self, store_hash=None):
+        where, args = ("", ()) if store_hash is None else (" WHERE store = ?", (store_hash,))
+        with self._begin(write=True) as conn:
+            for table in ("memberships", "segments", "profiles", "customers", "rate_windows"):
+                conn.execute(f"DELETE FROM {table}{where}", args)
+            conn.execute(
+                "UPDATE stores SET last_customer_id = 0" + ("" if store_hash is None else " WHERE hash = ?"), args
+            )
+
+    def rate_hit(self, store_hash, now_ms, window_ms):
+        with self._begin(write=True) as conn:
+            row = conn.execute("SELECT start_ms, count FROM rate_windows WHERE store = ?", (store_hash,)).fetchone()
+            start, count = row if row else (0, 0)
+            if count == 0 or now_ms >= start + window_ms:
+                start, count = now_ms, 0
+            count += 1
+            conn.execute(
+                "INSERT OR REPLACE INTO rate_windows (store, start_ms, count) VALUES (?, ?, ?)", (store_hash, start, count)
+            )
+        return start, count
+
+    def close(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
