@@ -286,3 +286,12 @@ def test_unscoped_deletes_are_marked():
     for key in marked:
         assert OPERATIONS[key]["x-unscoped-delete"] == "id:in"
         assert "**Without `id:in`" in OPERATIONS[key]["description"]
+
+
+def test_nullable_shopper_profile_id_accepts_null_and_issued_ids_only():
+    customer = {"$ref": "#/components/schemas/Customer"}
+    example = SPEC["components"]["schemas"]["Customer"]["example"]
+    assert not list(schema_validator(customer).iter_errors({**example, "shopper_profile_id": None}))
+    assert list(schema_validator(customer).iter_errors({**example, "shopper_profile_id": "ABC"}))
+    issued = SPEC["components"]["schemas"]["IssuedUuid"]["pattern"]
+    assert SPEC["components"]["schemas"]["Customer"]["properties"]["shopper_profile_id"]["pattern"] == issued
