@@ -102,6 +102,7 @@ def create_api_blueprint(
         return raw
 
     @api.route("", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
+    @api.route("/", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
     @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
     def dispatch(store_hash: str, subpath: str) -> Response:
         g.rate = limiter.hit(store_hash)

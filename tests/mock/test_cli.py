@@ -1,0 +1,158 @@
+"""``segmentation-mock serve`` under gunicorn: flags, banner, shutdown, SQLite restarts
+and several worker processes sharing one SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import pytest
+import requests
+
+from tests.support import check_against_contract
+
+BANNER_URL = re.compile(r"base URL (http://127\.0\.0\.1:\d+/stores/\S+/v3)")
+
+
+@contextmanager
+def served(*args: str, env: dict | None = None, module: bool = False):
+    command = [sys.executable, "-m", "mock_server"] if module else [os.path.join(os.path.dirname(sys.executable), "segmentation-mock")]
+    proc = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("  state:"):
+                break
+        urls = [m.group(1) for m in map(BANNER_URL.search, lines) if m]
+        assert urls, "".join(lines)
+        yield proc, urls, "".join(lines)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hang is a failure below
+                proc.kill()
+                proc.wait()
+        proc.stdout.close()
+
+
+def call(method, url, token, body=None):
+    response = requests.request(method, url, json=body, headers={"X-Auth-Token": token}, timeout=30)
+    check_against_contract(response)
+    return response
+
+
+def test_help_documents_every_fixed_flag():
+    out = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--help"], capture_output=True, text=True, check=True).stdout
+    for flag in ("--host", "--port", "--store-hash", "--token", "--readonly-token", "--data-file", "--workers", "--config"):
+        assert flag in out
+
+
+def test_default_demo_store_serves_and_stops_cleanly_on_sigterm():
+    with served(module=True) as (proc, urls, banner):
+        assert urls == [urls[0]] and "/stores/demo/v3" in urls[0]
+        assert "demo-modify-token" in banner and "demo-readonly-token" in banner
+        created = call("POST", urls[0] + "/segments", "demo-modify-token", [{"name": "VIP"}])
+        assert created.status_code == 201
+        assert call("GET", urls[0] + "/segments", "demo-readonly-token").json()["data"][0]["name"] == "VIP"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+
+
+def test_sigint_also_stops_it():
+    with served() as (proc, urls, _):
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+
+
+def test_explicit_store_and_tokens_from_flags_and_environment():
+    with served("--store-hash", "abc123", "--token", "tok", env={"SEGMENTATION_MOCK_READONLY_TOKEN": "ro"}) as (_, urls, banner):
+        [url] = urls
+        assert url.endswith("/stores/abc123/v3") and "demo" not in banner
+        assert call("POST", url + "/segments", "tok", [{"name": "x"}]).status_code == 201
+        assert call("POST", url + "/segments", "ro", [{"name": "y"}]).status_code == 403
+        assert call("GET", url + "/segments", "ro").status_code == 200
+
+
+def test_config_file_adds_stores(tmp_path):
+    config = tmp_path / "stores.yaml"
+    config.write_text("stores:\n  - {store_hash: s1, token: t1}\n  - {store_hash: s2, token: t2, readonly_token: r2}\n")
+    with served("--config", str(config)) as (_, urls, _banner):
+        assert [u.rsplit("/stores/", 1)[1] for u in urls] == ["s1/v3", "s2/v3"]
+        assert call("GET", urls[0] + "/segments", "t1").status_code == 200
+        assert call("GET", urls[0] + "/segments", "t2").status_code == 401
+
+
+def test_workers_need_the_sqlite_backend():
+    result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--workers", "2"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--data-file" in result.stderr
+
+
+def test_half_given_store_flags_are_refused():
+    result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--store-hash", "x"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--token" in result.stderr
+
+
+def test_sqlite_state_survives_a_restart(tmp_path):
+    data = str(tmp_path / "state.db")
+    with served("--data-file", data) as (_, [url], _banner):
+        token = "demo-modify-token"
+        [customer] = call("POST", url + "/customers", token, [{"email": "a@b.c", "first_name": "A", "last_name": "B"}]).json()["data"]
+        [profile] = call("POST", url + "/shopper-profiles", token, [{"customer_id": customer["id"]}]).json()["data"]
+        segments = call("POST", url + "/segments", token, [{"name": "one"}, {"name": "two", "description": "d"}]).json()["data"]
+        call("POST", url + f"/segments/{segments[1]['id']}/shopper-profiles", token, [profile["id"]])
+        before = {
+            path: call("GET", url + path, token).json()
+            for path in ("/segments", "/shopper-profiles", "/customers?include=segment_ids,shopper_profile_id",
+                         f"/segments/{segments[1]['id']}/shopper-profiles")
+        }
+    with served("--data-file", data) as (_, [url], _banner):
+        after = {path: call("GET", url + path, token).json() for path in before}
+        assert after == before
+        [again] = call("POST", url + "/customers", token, [{"email": "c@d.e", "first_name": "C", "last_name": "D"}]).json()["data"]
+        assert again["id"] == customer["id"] + 1
+
+
+def test_worker_processes_share_state_and_keep_invariants(tmp_path):
+    data = str(tmp_path / "state.db")
+    with served("--data-file", data, "--workers", "2", "--threads", "4") as (_, [url], _banner):
+        token = "demo-modify-token"
+        for batch in range(9):
+            body = [{"name": f"pre-{batch}-{i}"} for i in range(110)]
+            assert call("POST", url + "/segments", token, body).status_code == 201
+
+        def create(i):
+            return requests.post(url + "/segments", json=[{"name": f"race-{i}"}], headers={"X-Auth-Token": token}, timeout=30).status_code
+
+        def duplicate(_):
+            return requests.post(url + "/segments", json=[{"name": "same"}], headers={"X-Auth-Token": token}, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = Counter(pool.map(create, range(32)))
+        assert statuses == {201: 10, 422: 22}
+        call("DELETE", url + "/segments?id:in=" + ",".join(
+            s["id"] for s in call("GET", url + "/segments?limit=20", token).json()["data"]), token)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            assert Counter(pool.map(duplicate, range(16))) == {201: 1, 409: 15}
+        assert call("GET", url + "/segments", token).json()["meta"]["pagination"]["total"] == 981
