@@ -8,7 +8,6 @@ Every response under this prefix carries the rate-limit headers, errors included
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from .contract import Contract
 from .handlers import HANDLERS, ApiCall
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
-from .representations import RATE_LIMIT_DOCS, batch_conflict_envelope, error_envelope
+from .representations import RATE_LIMIT_DOCS, Encoded, batch_conflict_envelope, dumps, error_envelope
 from .validation import LimitExceeded, RequestInvalid, validate_request
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -52,7 +51,7 @@ class ApiSettings:
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status=status, headers=headers)
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    payload = body if isinstance(body, Encoded) else dumps(body)
     return Response(payload, status=status, headers=headers, mimetype="application/json")
 
 
@@ -156,7 +155,8 @@ def create_api_blueprint(
     def rate_limit_headers(response: Response) -> Response:
         state = g.get("rate")
         if state is not None:
-            response.headers.update(state.headers())
+            for name, value in state.headers():
+                response.headers.add(name, value)
         return response
 
     return api

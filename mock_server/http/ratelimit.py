@@ -30,13 +30,13 @@ class RateState:
     left: int
     exceeded: bool
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "X-Rate-Limit-Time-Window-Ms": str(self.policy.window_ms),
-            "X-Rate-Limit-Time-Reset-Ms": str(self.reset_ms),
-            "X-Rate-Limit-Requests-Quota": str(self.policy.quota),
-            "X-Rate-Limit-Requests-Left": str(self.left),
-        }
+    def headers(self) -> list[tuple[str, str]]:
+        return [
+            ("X-Rate-Limit-Time-Window-Ms", str(self.policy.window_ms)),
+            ("X-Rate-Limit-Time-Reset-Ms", str(self.reset_ms)),
+            ("X-Rate-Limit-Requests-Quota", str(self.policy.quota)),
+            ("X-Rate-Limit-Requests-Left", str(self.left)),
+        ]
 
 
 class RateLimiter:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from ..domain.model import Customer, CustomerView, Page, Segment, ShopperProfile
@@ -12,6 +14,7 @@ ERROR_DOCS = "https://developer.bigcommerce.com/api-docs/getting-started/api-sta
 RATE_LIMIT_DOCS = "https://developer.bigcommerce.com/api-docs/getting-started/api-rate-limits"
 
 
+@lru_cache(maxsize=65536)  # a store's resources share few distinct seconds; formatting dominated lists
 def timestamp(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
@@ -56,19 +59,45 @@ def customer_view_json(view: CustomerView) -> dict[str, Any]:
     return body
 
 
-def collection(page: Page, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "data": [render(item) for item in page.items],
-        "meta": {
-            "pagination": {
-                "total": page.total,
-                "count": page.count,
-                "per_page": page.limit,
-                "current_page": page.page,
-                "total_pages": page.total_pages,
-            }
-        },
+def dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+class Encoded(str):
+    """A JSON text that is ready to send."""
+
+
+_ENCODERS: dict[Callable[[Any], dict[str, Any]], Callable[[Any], str]] = {}
+
+
+def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
+    """Records are immutable, so each record's JSON is computed once and reused."""
+    encoder = _ENCODERS.get(render)
+    if encoder is None:
+        cached = lru_cache(maxsize=32768)(lambda item: dumps(render(item)))
+
+        def encoder(item: Any) -> str:
+            try:
+                return cached(item)
+            except TypeError:  # an unhashable view (e.g. a customer with its segment list)
+                return dumps(render(item))
+
+        _ENCODERS[render] = encoder
+    return encoder
+
+
+def collection(page: Page, render: Callable[[Any], dict[str, Any]]) -> Encoded:
+    meta = {
+        "pagination": {
+            "total": page.total,
+            "count": page.count,
+            "per_page": page.limit,
+            "current_page": page.page,
+            "total_pages": page.total_pages,
+        }
     }
+    items = ",".join(map(_encoder(render), page.items))
+    return Encoded(f'{{"data":[{items}],"meta":{dumps(meta)}}}')
 
 
 def batch(items: list, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,44 @@
+"""The baseline: a bare Flask app whose endpoints answer bodies of given sizes.
+
+Sizes come from the environment (``BARE_GET_BYTES``, ``BARE_POST_BYTES``,
+``BARE_ADD_BYTES``) so that each endpoint answers exactly as many bytes as the mock's
+answer it is compared with. POST endpoints read and parse their JSON body, as any real
+endpoint would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from flask import Flask, Response, request
+
+app = Flask(__name__)
+
+
+def _body(size: int) -> bytes:
+    prefix = b'{"data":"'
+    suffix = b'"}'
+    return prefix + b"x" * max(0, size - len(prefix) - len(suffix)) + suffix
+
+
+GET_BODY = _body(int(os.environ.get("BARE_GET_BYTES", "9000")))
+POST_BODY = _body(int(os.environ.get("BARE_POST_BYTES", "170")))
+ADD_BODY = _body(int(os.environ.get("BARE_ADD_BYTES", "150")))
+
+
+@app.get("/bare/get")
+def bare_get() -> Response:
+    return Response(GET_BODY, mimetype="application/json")
+
+
+@app.post("/bare/post")
+def bare_post() -> Response:
+    json.loads(request.get_data())
+    return Response(POST_BODY, status=201, mimetype="application/json")
+
+
+@app.post("/bare/add")
+def bare_add() -> Response:
+    json.loads(request.get_data())
+    return Response(ADD_BODY, status=201, mimetype="application/json")
