@@ -49,15 +49,17 @@ def log(message: str) -> None:
 
 @contextmanager
 def gunicorn_process(command: list[str], env: dict[str, str] | None = None, ready_url: str | None = None):
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}, cwd=ROOT)
+    started = time.monotonic()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = started + 30
         while ready_url and time.monotonic() < deadline:
             try:
                 requests.get(ready_url, timeout=1)
                 break
             except requests.ConnectionError:
-                time.sleep(0.1)
+                time.sleep(0.02)
+        proc.ready_seconds = time.monotonic() - started
         yield proc
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -248,7 +250,8 @@ def main() -> int:
         mock_cmd = [str(BIN / "segmentation-mock"), "serve", "--port", str(mock_port), "--config", str(config), "--threads", str(args.threads)]
         mock_base = f"http://127.0.0.1:{mock_port}"
         log(f"Server settings for both: gunicorn, 1 gthread worker x {args.threads} threads; wrk -t2 -c{args.connections} -d{args.duration}s")
-        with gunicorn_process(mock_cmd, ready_url=f"{mock_base}/_mock/health"):
+        with gunicorn_process(mock_cmd, ready_url=f"{mock_base}/_mock/health") as mock_proc:
+            log(f"mock ready (first answer) {mock_proc.ready_seconds:.2f} s after launch")
             segment_ids, profile_ids = seed(f"{mock_base}/stores/bench/v3", "bench-token", 1000, 2000)
             sizes_bytes = {
                 "get": len(requests.get(f"{mock_base}/stores/bench/v3/segments?limit=50", headers={"X-Auth-Token": "bench-token"}).content),
