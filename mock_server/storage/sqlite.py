@@ -105,20 +105,24 @@ class SqliteStoreTx(StoreTx):
             return total, []
         return total, [make(*row) for row in self._all(rows_sql + " LIMIT ? OFFSET ?", *args, limit, offset)]
 
+    def _filtered_page(self, table, columns, ids, order, offset, limit, make):
+        """A page of a table, optionally only the rows whose ``id`` is in ``ids``."""
+        where, args = ("", ()) if ids is None else (f" AND id IN {IN_LIST}", (_json(ids),))
+        return self._paged(
+            f"SELECT count(*) FROM {table} WHERE store = ?{where}",
+            f"SELECT {columns} FROM {table} WHERE store = ?{where} ORDER BY {order}",
+            args,
+            offset,
+            limit,
+            make,
+        )
+
     # segments
     def segment_count(self):
         return self._one("SELECT count(*) FROM segments WHERE store = ?")
 
     def segments_page(self, ids, offset, limit):
-        where, args = ("", ()) if ids is None else (f" AND id IN {IN_LIST}", (_json(ids),))
-        return self._paged(
-            "SELECT count(*) FROM segments WHERE store = ?" + where,
-            f"SELECT {SEGMENT_COLUMNS} FROM segments WHERE store = ?{where} ORDER BY seq",
-            args,
-            offset,
-            limit,
-            Segment,
-        )
+        return self._filtered_page("segments", SEGMENT_COLUMNS, ids, "seq", offset, limit, Segment)
 
     def segments_by_id(self, ids):
         rows = self._all(f"SELECT {SEGMENT_COLUMNS} FROM segments WHERE store = ? AND id IN {IN_LIST}", _json(ids))
@@ -153,14 +157,7 @@ class SqliteStoreTx(StoreTx):
 
     # shopper profiles
     def profiles_page(self, offset, limit):
-        return self._paged(
-            "SELECT count(*) FROM profiles WHERE store = ?",
-            f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE store = ? ORDER BY seq",
-            (),
-            offset,
-            limit,
-            ShopperProfile,
-        )
+        return self._filtered_page("profiles", PROFILE_COLUMNS, None, "seq", offset, limit, ShopperProfile)
 
     def profiles_by_id(self, ids):
         rows = self._all(f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE store = ? AND id IN {IN_LIST}", _json(ids))
@@ -262,15 +259,7 @@ class SqliteStoreTx(StoreTx):
 
     # customers
     def customers_page(self, ids, offset, limit):
-        where, args = ("", ()) if ids is None else (f" AND id IN {IN_LIST}", (_json(ids),))
-        return self._paged(
-            "SELECT count(*) FROM customers WHERE store = ?" + where,
-            f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ?{where} ORDER BY id",
-            args,
-            offset,
-            limit,
-            Customer,
-        )
+        return self._filtered_page("customers", CUSTOMER_COLUMNS, ids, "id", offset, limit, Customer)
 
     def customers_by_id(self, ids):
         rows = self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? AND id IN {IN_LIST}", _json(ids))
