@@ -9,6 +9,7 @@ install or a checkout reads the source file directly.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -88,3 +89,28 @@ def dereference(spec: dict[str, Any], node: Any) -> Any:
     if isinstance(node, list):
         return [dereference(spec, value) for value in node]
     return node
+
+
+_TEMPLATE_VARIABLE = re.compile(r"\{([^}/]+)\}")
+
+
+def route_pattern(template: str) -> re.Pattern[str]:
+    """``/segments/{segmentId}/x`` → a regex with a named group per path variable."""
+    parts = _TEMPLATE_VARIABLE.split(template)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
+    return re.compile(regex)
+
+
+def find_operation(
+    spec: dict[str, Any], method: str, path: str
+) -> tuple[str, dict[str, Any], dict[str, str]] | None:
+    """The operation a request targets: ``(template, operation, path values)``, or None.
+
+    ``path`` is relative to the server URL (``/segments/...``).
+    """
+    for template in spec["paths"]:
+        found = route_pattern(template).fullmatch(path)
+        if found:
+            operation = spec["paths"][template].get(method.lower())
+            return (template, operation, found.groupdict()) if operation else None
+    return None

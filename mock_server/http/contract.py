@@ -18,9 +18,7 @@ from jsonschema_path import SchemaPath
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
 from openapi_core.validation.schemas.validators import SchemaValidator
 
-from segmentation_contract import dereference, iter_operations, load_spec, operation_parameters
-
-_TEMPLATE_VARIABLE = re.compile(r"\{([^}/]+)\}")
+from segmentation_contract import dereference, iter_operations, load_spec, operation_parameters, route_pattern
 
 
 def _validator(schema: dict[str, Any]) -> SchemaValidator:
@@ -80,7 +78,7 @@ class Contract:
         routes: dict[str, dict[str, CompiledOperation]] = {}
         for path, method, operation in iter_operations(self.spec):
             routes.setdefault(path, {})[method] = self._compile(path, method, operation)
-        self.routes = [Route(path, _route_pattern(path), ops) for path, ops in routes.items()]
+        self.routes = [Route(path, route_pattern(path), ops) for path, ops in routes.items()]
         self.by_id = {op.operation_id: op for route in self.routes for op in route.operations.values()}
 
     def _compile(self, path: str, method: str, operation: dict[str, Any]) -> CompiledOperation:
@@ -116,8 +114,3 @@ class Contract:
                 return route, found.groupdict()
         return None
 
-
-def _route_pattern(template: str) -> re.Pattern[str]:
-    parts = _TEMPLATE_VARIABLE.split(template)
-    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts))
-    return re.compile(regex)

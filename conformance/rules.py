@@ -1,0 +1,72 @@
+"""The rules the suite checks, one entry per rule of BEHAVIOR.md it covers.
+
+Each rule has a level:
+- ``DOC``: BigCommerce documents it; a failing check fails the run.
+- ``CHOICE``: the docs are silent; the suite checks only the part BEHAVIOR's
+  "(suite: ...)" note names, and that part fails the run. What the mock does beyond
+  it is at most a ``should``.
+
+Inside a test, ``must`` checks fail the run and ``should`` checks are reported as
+warnings (BEHAVIOR's SHOULD items).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DOC, CHOICE = "DOC", "CHOICE"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str
+    section: str
+    title: str
+    operations: tuple[str, ...]
+
+
+_RULES = [
+    # representations and the segment operations
+    Rule("SEG-CREATE", DOC, "1, 2", "Creating segments answers 201 with one segment per item", ("createSegments",)),
+    Rule("SEG-LIST", DOC, "1, 3", "Listed segments include the created ones; `id:in` narrows the list", ("listSegments",)),
+    Rule("SEG-UPDATE", DOC, "1, 5.3", "Updating answers 200 or 201; values change, `created_at` does not", ("updateSegments",)),
+    Rule("SEG-UPDATE-NOOP", CHOICE, "5.3", "An item with only `id` is valid and changes nothing", ("updateSegments",)),
+    Rule("SEG-DELETE", DOC, "1, 2", "Deleting by `id:in` answers 204 with no body and removes exactly those", ("deleteSegments",)),
+    Rule("SEG-NAME-UNIQUE", DOC, "5", "A segment name used in the store or twice in a batch is 409 `Cannot have multiple segments with the same name.`", ("createSegments",)),
+    Rule("SEG-CAP", DOC, "5.2", "A store never holds more than 1000 segments; a rejected batch creates nothing", ("createSegments",)),
+    Rule("IDS", DOC, "2", "Issued IDs are lowercase RFC 4122 UUIDs", ("createSegments", "createShopperProfiles")),
+    Rule("TIMESTAMPS", DOC, "2", "Timestamps are RFC 3339 UTC, `Z`, whole seconds; equal on creation", ("createSegments", "createShopperProfiles")),
+    # shopper profiles and memberships
+    Rule("PROFILE-CREATE", DOC, "1, 2", "Creating shopper profiles answers 201 with one profile per item", ("createShopperProfiles",)),
+    Rule("PROFILE-ONE-PER-CUSTOMER", DOC, "1, 6", "A customer has at most one shopper profile", ("createShopperProfiles",)),
+    Rule("PROFILE-NO-GUESTS", DOC, "1", "Guests (customer_id 0) cannot have a shopper profile", ("createShopperProfiles",)),
+    Rule("MEMBER-ADD", DOC, "1, 2", "Adding profiles answers 201 with the full profiles, `meta` absent or empty", ("addSegmentShopperProfiles",)),
+    Rule("MEMBER-ADD-BUMPS", DOC, "2", "Adding a profile to a segment moves its `updated_at`", ("addSegmentShopperProfiles",)),
+    Rule("MEMBER-REMOVE-BUMPS", CHOICE, "2", "Removing a profile from a segment moves its `updated_at` (SHOULD)", ("removeSegmentShopperProfiles",)),
+    Rule("MEMBER-CONFLICT", DOC, "5", "A profile already in the segment is 409 in the batch envelope, `Shopper profile ... already exists for segment ...`", ("addSegmentShopperProfiles",)),
+    Rule("MEMBER-MAX-50", DOC, "5.2", "At most 50 profile IDs per add request", ("addSegmentShopperProfiles",)),
+    Rule("MEMBER-LISTS", DOC, "1", "A segment lists its profiles and a profile lists its segments", ("listSegmentShopperProfiles", "listShopperProfileSegments")),
+    Rule("REL-SEGMENT-DELETE", DOC, "6", "Deleting a segment leaves its profiles, no longer associated", ("deleteSegments",)),
+    Rule("REL-REMOVE", DOC, "1, 6", "Removing profiles from a segment keeps them and their other segments; no `id:in` empties the segment", ("removeSegmentShopperProfiles",)),
+    Rule("REL-PROFILE-DELETE", DOC, "6", "Deleting shopper profiles removes them from every segment", ("deleteShopperProfiles",)),
+    Rule("UNSCOPED-DELETE", DOC, "1", "DELETE /segments without `id:in` deletes every segment (destructive)", ("deleteSegments",)),
+    # lists
+    Rule("PAGE-DEFAULTS", DOC, "3", "`page` defaults to 1 and `limit` to 50; pagination fields are consistent", ("listSegments", "listShopperProfiles")),
+    Rule("PAGE-LIMIT", CHOICE, "3", "Out-of-range `page`/`limit` never give 5xx nor 2xx with more than 250 items", ("listSegments",)),
+    Rule("PAGE-PAST-END", CHOICE, "3", "A page past the end is not 5xx (SHOULD: 200 with empty data)", ("listSegments",)),
+    Rule("PAGE-STABLE", CHOICE, "3", "Pages do not repeat or skip items while the set is unchanged", ("listSegments",)),
+    Rule("IDIN-MALFORMED", CHOICE, "3", "A malformed `id:in` entry never gives 5xx and never widens a selection or a delete", ("listSegments", "deleteSegments")),
+    # protocol
+    Rule("AUTH", DOC, "4", "A missing or unknown X-Auth-Token is 401", ("listSegments",)),
+    Rule("AUTH-OTHER-STORE", CHOICE, "4", "A token on another store is 4xx and shows no data", ("listSegments",)),
+    Rule("SCOPES", DOC, "4", "The read-only token reads (except a segment's profiles) and gets 403 on writes", ("listSegmentShopperProfiles", "createSegments")),
+    Rule("ERROR-ENVELOPE", DOC, "5", "Errors use the platform's envelope: status, title, type, errors", ("createSegments",)),
+    Rule("ERROR-STATUS", CHOICE, "5", "Bad input gets a 4xx (never 2xx, never 5xx) and writes nothing", ("createSegments", "addSegmentShopperProfiles", "updateSegments")),
+    Rule("BATCH-ATOMIC", CHOICE, "5", "After a failed batch none of its items exist", ("createSegments", "addSegmentShopperProfiles")),
+    Rule("RATE-LIMIT-HEADERS", DOC, "8", "Every response carries the four X-Rate-Limit-* headers", ("listSegments",)),
+    # the whole document
+    Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to the OpenAPI document (Schemathesis)", ()),
+]
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -1,0 +1,1 @@
+"""The behavioural tests of the conformance suite (run them with ``segmentation-conformance``)."""

@@ -1,0 +1,59 @@
+"""Pagination and filters."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.rule("PAGE-DEFAULTS")
+def test_default_page_and_limit(api, make, checks):
+    make.segments(3)
+    for path in ("/segments", "/shopper-profiles"):
+        meta = api.get(path).json()["meta"]["pagination"]
+        checks.must(meta["current_page"] == 1, f"{path}: current_page {meta['current_page']}")
+        checks.must(meta["per_page"] == 50, f"{path}: per_page {meta['per_page']}")
+        expected_pages = -(-meta["total"] // meta["per_page"])
+        checks.must(meta["total_pages"] == expected_pages, f"{path}: total_pages {meta['total_pages']} for total {meta['total']}")
+        checks.must(meta["count"] == min(meta["total"], 50), f"{path}: count {meta['count']}")
+
+
+@pytest.mark.rule("PAGE-LIMIT")
+@pytest.mark.parametrize("query", ["limit=251", "limit=1000", "limit=0", "limit=-1", "page=0", "page=abc", "limit=1.5"])
+def test_out_of_range_paging_is_never_5xx_nor_over_250(api, checks, query):
+    response = api.get(f"/segments?{query}")
+    checks.must(response.status_code < 500, f"{query}: got {response.status_code}")
+    if 200 <= response.status_code < 300:
+        checks.must(len(response.json()["data"]) <= 250, f"{query}: more than 250 items")
+
+
+@pytest.mark.rule("PAGE-PAST-END")
+def test_page_past_the_end(api, make, checks):
+    ids = [s["id"] for s in make.segments(2)]
+    response = api.get(f"/segments?limit=1&page=50&id:in={','.join(ids)}")
+    checks.must(response.status_code < 500, f"got {response.status_code}")
+    checks.should(response.status_code == 200 and response.json()["data"] == [], "SHOULD be 200 with empty data")
+
+
+@pytest.mark.rule("PAGE-STABLE", "SEG-LIST")
+def test_pages_do_not_repeat_or_skip(api, make, checks):
+    ids = [s["id"] for s in make.segments(7)]
+    seen: list[str] = []
+    for page in (1, 2, 3):
+        seen += [s["id"] for s in api.get(f"/segments?limit=3&page={page}&id:in={','.join(ids)}").json()["data"]]
+    checks.must(len(seen) == len(set(seen)), "no item on two pages")
+    checks.must(sorted(seen) == sorted(ids), "every item on some page")
+
+
+@pytest.mark.rule("IDIN-MALFORMED")
+def test_malformed_ids_never_widen_a_selection_or_a_delete(api, make, checks):
+    a, b = make.segments(2)
+    for junk in ("not-a-uuid", "%20", "'%20OR%201=1", "*", a["id"].upper()):
+        response = api.get(f"/segments?id:in={junk}")
+        checks.must(response.status_code < 500, f"id:in={junk}: got {response.status_code}")
+        if response.status_code == 200:
+            found = {s["id"] for s in response.json()["data"]}
+            checks.must(not found & {a["id"], b["id"]}, f"id:in={junk} selected {found & {a['id'], b['id']}}")
+    response = api.delete(f"/segments?id:in={a['id']},not-a-uuid")
+    checks.must(response.status_code < 500, f"delete with a malformed entry: {response.status_code}")
+    remaining = {s["id"] for s in api.get(f"/segments?id:in={a['id']},{b['id']}").json()["data"]}
+    checks.must(b["id"] in remaining, "a malformed entry widened the delete")

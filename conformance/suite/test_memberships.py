@@ -1,0 +1,137 @@
+"""Shopper profiles and their segments: creation, memberships, cascades."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .helpers import member_ids, profile_by_id, segment_ids_of
+
+
+@pytest.mark.rule("PROFILE-CREATE", "IDS", "TIMESTAMPS")
+def test_create_profiles_for_customers(api, make, checks):
+    customers = make.customers(2)
+    response = api.post("/shopper-profiles", [{"customer_id": c["id"]} for c in customers])
+    if response.status_code == 201:
+        make.profile_ids += [p["id"] for p in response.json()["data"]]
+    checks.must(response.status_code == 201, f"expected 201, got {response.status_code}")
+    data = response.json()["data"]
+    checks.must(sorted(p["customer_id"] for p in data) == sorted(c["id"] for c in customers), "one profile per customer")
+    for profile in data:
+        checks.must(profile["created_at"] == profile["updated_at"], "created_at == updated_at on creation")
+
+
+@pytest.mark.rule("PROFILE-ONE-PER-CUSTOMER")
+def test_second_profile_for_a_customer_is_refused(api, make, checks):
+    profile = make.profile()
+    response = api.post("/shopper-profiles", [{"customer_id": profile["customer_id"]}])
+    if response.status_code == 201:
+        make.profile_ids += [p["id"] for p in response.json()["data"]]
+    checks.must(400 <= response.status_code < 500, f"a second profile must be refused, got {response.status_code}")
+    checks.should(response.status_code == 409, f"the mock answers 409, got {response.status_code}")
+
+
+@pytest.mark.rule("PROFILE-NO-GUESTS", "ERROR-STATUS")
+def test_guest_cannot_have_a_profile(api, make, checks):
+    response = api.post("/shopper-profiles", [{"customer_id": 0}])
+    if response.status_code == 201:
+        make.profile_ids += [p["id"] for p in response.json()["data"]]
+    checks.must(400 <= response.status_code < 500, f"customer_id 0 must be refused, got {response.status_code}")
+
+
+@pytest.mark.rule("MEMBER-ADD", "MEMBER-LISTS")
+def test_add_answers_201_with_full_profiles(api, make, checks):
+    segment = make.segment()
+    p1, p2 = make.profiles(2)
+    response = api.post(f"/segments/{segment['id']}/shopper-profiles", [p1["id"], p2["id"]])
+    checks.must(response.status_code == 201, f"expected 201, got {response.status_code}")
+    body = response.json()
+    checks.must(body.get("meta", {}) == {}, f"meta absent or empty, got {body.get('meta')!r}")
+    checks.must(sorted(p["id"] for p in body["data"]) == sorted([p1["id"], p2["id"]]), "the added profiles")
+    checks.must(all("customer_id" in p and "created_at" in p for p in body["data"]), "full shopper profile objects")
+    checks.must(sorted(member_ids(api, segment["id"])) == sorted([p1["id"], p2["id"]]), "the segment lists them")
+    checks.must(segment_ids_of(api, p1["id"]) == [segment["id"]], "the profile lists the segment")
+
+
+@pytest.mark.rule("MEMBER-ADD-BUMPS")
+def test_adding_moves_updated_at(api, make, checks):
+    segment = make.segment()
+    profile = make.profile()
+    time.sleep(1.1)  # timestamps have whole seconds
+    [added] = make.add(segment, profile).json()["data"]
+    checks.must(added["updated_at"] > profile["updated_at"], f"updated_at {added['updated_at']} after {profile['updated_at']}")
+
+
+@pytest.mark.rule("MEMBER-REMOVE-BUMPS")
+def test_removing_moves_updated_at(api, make, checks):
+    segment, other = make.segments(2)
+    profile = make.profile()
+    make.add(segment, profile)
+    make.add(other, profile)
+    before = profile_by_id(api, profile["id"], other["id"])
+    time.sleep(1.1)
+    api.delete(f"/segments/{segment['id']}/shopper-profiles?id:in={profile['id']}")
+    after = profile_by_id(api, profile["id"], other["id"])
+    checks.should(after["updated_at"] > before["updated_at"], "removal from a segment moves updated_at (the mock's choice)")
+
+
+@pytest.mark.rule("MEMBER-CONFLICT", "BATCH-ATOMIC")
+def test_profile_already_in_segment_is_409(api, make, checks):
+    segment = make.segment()
+    p1, p2 = make.profiles(2)
+    make.add(segment, p1)
+    response = api.post(f"/segments/{segment['id']}/shopper-profiles", [p2["id"], p1["id"]])
+    checks.must(response.status_code == 409, f"expected 409, got {response.status_code}")
+    body = response.json()
+    messages = [m for entry in body.get("errors", []) for m in entry.get("errors", {}).values()]
+    expected = f"Shopper profile `{p1['id']}` already exists for segment `{segment['id']}`."
+    checks.must(expected in messages, f"message {expected!r} among {messages}")
+    checks.must(member_ids(api, segment["id"]) == [p1["id"]], "nothing of the failed batch was added")
+
+
+@pytest.mark.rule("MEMBER-MAX-50", "ERROR-STATUS", "BATCH-ATOMIC")
+def test_more_than_50_ids_are_refused(api, make, checks):
+    segment = make.segment()
+    profiles = make.profiles(51)
+    response = api.post(f"/segments/{segment['id']}/shopper-profiles", [p["id"] for p in profiles])
+    checks.must(400 <= response.status_code < 500, f"51 IDs must be refused, got {response.status_code}")
+    checks.must(member_ids(api, segment["id"]) == [], "nothing was added")
+
+
+@pytest.mark.rule("REL-SEGMENT-DELETE")
+def test_deleting_a_segment_keeps_its_profiles(api, make, checks):
+    gone, kept = make.segments(2)
+    profile = make.profile()
+    make.add(gone, profile)
+    make.add(kept, profile)
+    api.delete(f"/segments?id:in={gone['id']}")
+    checks.must(segment_ids_of(api, profile["id"]) == [kept["id"]], "the profile stays, in its other segment only")
+
+
+@pytest.mark.rule("REL-REMOVE")
+def test_removing_keeps_profiles_and_other_segments(api, make, checks):
+    s1, s2 = make.segments(2)
+    p1, p2 = make.profiles(2)
+    make.add(s1, p1, p2)
+    make.add(s2, p1)
+    response = api.delete(f"/segments/{s1['id']}/shopper-profiles?id:in={p1['id']}")
+    checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
+    checks.must(member_ids(api, s1["id"]) == [p2["id"]], "only the named profile left the segment")
+    checks.must(segment_ids_of(api, p1["id"]) == [s2["id"]], "the profile stays in its other segment")
+    response = api.delete(f"/segments/{s1['id']}/shopper-profiles")
+    checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
+    checks.must(member_ids(api, s1["id"]) == [], "without id:in the segment is emptied")
+    checks.must(segment_ids_of(api, p2["id"]) == [], "its profiles still exist")
+
+
+@pytest.mark.rule("REL-PROFILE-DELETE")
+def test_deleting_a_profile_removes_it_everywhere(api, make, checks):
+    s1, s2 = make.segments(2)
+    p1, p2 = make.profiles(2)
+    make.add(s1, p1, p2)
+    make.add(s2, p1)
+    response = api.delete(f"/shopper-profiles?id:in={p1['id']}")
+    checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
+    checks.must(member_ids(api, s1["id"]) == [p2["id"]], "gone from the first segment")
+    checks.must(member_ids(api, s2["id"]) == [], "gone from the second segment")

@@ -1,0 +1,93 @@
+"""Authentication, scopes, error envelopes, bad input and the rate-limit headers."""
+
+from __future__ import annotations
+
+import pytest
+
+RATE_HEADERS = ("X-Rate-Limit-Time-Window-Ms", "X-Rate-Limit-Time-Reset-Ms", "X-Rate-Limit-Requests-Quota", "X-Rate-Limit-Requests-Left")
+
+
+@pytest.mark.rule("AUTH")
+@pytest.mark.parametrize("token", [None, "not-a-token-of-this-store"])
+def test_missing_or_unknown_token_is_401(api, checks, token):
+    response = api.get("/segments", token=token)
+    checks.must(response.status_code == 401, f"expected 401, got {response.status_code}")
+
+
+@pytest.mark.rule("AUTH-OTHER-STORE")
+def test_token_on_another_store_shows_nothing(api, make, checks, target):
+    segment = make.segment()
+    other = api.__class__(target.api_base.rsplit("/stores/", 1)[0] + "/stores/zz-conformance-other/v3", target.token, api.guard, api.journal)
+    response = other.get("/segments")
+    checks.must(400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}")
+    checks.must(segment["id"] not in response.text and segment["name"] not in response.text, "no data of the token's store")
+
+
+@pytest.mark.rule("SCOPES")
+def test_read_only_token_reads_but_does_not_write(readonly_api, make, checks):
+    segment = make.segment()
+    checks.must(readonly_api.get("/segments").status_code == 200, "read-only token lists segments")
+    checks.must(readonly_api.get("/shopper-profiles").status_code == 200, "read-only token lists shopper profiles")
+    response = readonly_api.get(f"/segments/{segment['id']}/shopper-profiles")
+    checks.must(response.status_code == 403, f"listing a segment's profiles needs modify; got {response.status_code}")
+    response = readonly_api.post("/segments", [{"name": make.name()}])
+    if response.status_code == 201:
+        make.segment_ids += [s["id"] for s in response.json()["data"]]
+    checks.must(response.status_code == 403, f"read-only create must be 403, got {response.status_code}")
+
+
+@pytest.mark.rule("ERROR-ENVELOPE", "ERROR-STATUS")
+def test_validation_error_uses_the_envelope(api, checks):
+    response = api.post("/segments", [{"description": "no name"}])
+    checks.must(400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}")
+    body = response.json()
+    for key, kind in (("status", int), ("title", str), ("type", str)):
+        checks.must(isinstance(body.get(key), kind), f"error envelope field {key!r}: {body.get(key)!r}")
+    checks.must(body["status"] == response.status_code, "status repeats the HTTP status")
+    checks.must(isinstance(body.get("errors", {}), dict), "errors maps fields to messages")
+
+
+BAD_BODIES = [
+    ("malformed JSON", b'[{"name": "a"'),
+    ("empty array", b"[]"),
+    ("null name", b'[{"name": null}]'),
+    ("number as name", b'[{"name": 5}]'),
+    ("object instead of array", b'{"name": "a"}'),
+]
+
+
+@pytest.mark.rule("ERROR-STATUS", "BATCH-ATOMIC")
+@pytest.mark.parametrize(("why", "raw"), BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
+def test_bad_segment_bodies_are_4xx(api, checks, why, raw):
+    response = api.post("/segments", data=raw, headers={"Content-Type": "application/json"})
+    checks.must(400 <= response.status_code < 500, f"{why}: expected a 4xx, got {response.status_code}")
+
+
+@pytest.mark.rule("ERROR-STATUS")
+def test_unknown_references_are_4xx_and_write_nothing(api, make, checks, guard):
+    segment = make.segment()
+    profile = make.profile()
+    missing = guard.fresh_uuid()
+    response = api.post(f"/segments/{segment['id']}/shopper-profiles", [profile["id"], missing])
+    checks.must(400 <= response.status_code < 500, f"an unknown profile must be refused, got {response.status_code}")
+    checks.must(api.get(f"/segments/{segment['id']}/shopper-profiles").json()["data"] == [], "nothing was added")
+    response = api.put("/segments", [{"id": missing, "name": make.name()}])
+    checks.must(400 <= response.status_code < 500, f"updating an unknown segment must be refused, got {response.status_code}")
+    response = api.get(f"/segments/{missing}/shopper-profiles")
+    checks.must(400 <= response.status_code < 500, f"an unknown segment in the path must be refused, got {response.status_code}")
+
+
+@pytest.mark.rule("ERROR-STATUS")
+def test_wrong_content_type_and_accept_are_4xx(api, checks):
+    response = api.post("/segments", data=b'[{"name": "x"}]', headers={"Content-Type": "text/plain"})
+    checks.must(400 <= response.status_code < 500, f"text/plain body must be refused, got {response.status_code}")
+    response = api.get("/segments", headers={"Accept": "application/xml"})
+    checks.must(400 <= response.status_code < 500 or response.status_code == 200 and response.headers.get("Content-Type", "").startswith("application/json"),
+                f"Accept: application/xml got {response.status_code}")
+
+
+@pytest.mark.rule("RATE-LIMIT-HEADERS")
+def test_rate_limit_headers_on_every_response(api, checks):
+    for response in (api.get("/segments"), api.get("/segments", token=None), api.post("/segments", [])):
+        missing = [h for h in RATE_HEADERS if h not in response.headers]
+        checks.must(not missing, f"{response.status_code} answer lacks {missing}")

@@ -1,0 +1,127 @@
+"""Segments: creation, listing, update, deletion, names and the 1000 cap."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .helpers import all_segment_names
+
+ISSUED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def listed(api, ids):
+    response = api.get("/segments?limit=250&id:in=" + ",".join(ids))
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+@pytest.mark.rule("SEG-CREATE", "IDS", "TIMESTAMPS")
+def test_create_answers_201_one_segment_per_item(api, make, checks):
+    first, second = make.name(), make.name()
+    response = api.post("/segments", [{"name": first, "description": "a"}, {"name": second}])
+    make.segment_ids += [s["id"] for s in response.json().get("data", [])] if response.status_code == 201 else []
+    checks.must(response.status_code == 201, f"expected 201, got {response.status_code}")
+    body = response.json()
+    checks.must(len(body["data"]) == 2, "one segment per request item")
+    checks.should([s["name"] for s in body["data"]] == [first, second], "segments in request order")
+    for segment in body["data"]:
+        checks.must(ISSUED_ID.fullmatch(segment["id"]), f"id {segment['id']!r} is not a lowercase RFC 4122 UUID")
+        checks.must(TIMESTAMP.fullmatch(segment["created_at"]), f"created_at {segment['created_at']!r}")
+        checks.must(segment["created_at"] == segment["updated_at"], "created_at == updated_at on creation")
+    by_name = {s["name"]: s for s in body["data"]}
+    checks.must(by_name[second]["description"] in ("", None), "absent description is empty")
+
+
+@pytest.mark.rule("SEG-LIST")
+def test_list_contains_created_segments_and_filters_by_id(api, make, checks):
+    a, b, c = make.segments(3)
+    got = [s["id"] for s in listed(api, [a["id"], c["id"]])]
+    checks.must(sorted(got) == sorted([a["id"], c["id"]]), f"id:in=a,c listed {got}")
+    checks.should(got == [a["id"], c["id"]], "oldest first")
+    everything = api.get("/segments?limit=250&id:in=" + b["id"]).json()["data"]
+    checks.must([s["id"] for s in everything] == [b["id"]], "id:in with one ID lists exactly it")
+
+
+@pytest.mark.rule("SEG-UPDATE")
+def test_update_changes_values_not_created_at(api, make, checks):
+    segment = make.segment(description="before")
+    new_name = make.name()
+    response = api.put("/segments", [{"id": segment["id"], "name": new_name, "description": "after"}])
+    checks.must(response.status_code in (200, 201), f"expected 200 or 201, got {response.status_code}")
+    [updated] = response.json()["data"]
+    checks.must((updated["name"], updated["description"]) == (new_name, "after"), "values updated")
+    checks.must(updated["created_at"] == segment["created_at"], "created_at never changes")
+    checks.must(updated["updated_at"] >= segment["updated_at"], "updated_at does not go back")
+    [again] = listed(api, [segment["id"]])
+    checks.must(again["name"] == new_name, "the list shows the new name")
+
+
+@pytest.mark.rule("SEG-UPDATE-NOOP")
+def test_update_with_only_id_is_valid(api, make, checks):
+    segment = make.segment(description="same")
+    response = api.put("/segments", [{"id": segment["id"]}])
+    checks.must(response.status_code in (200, 201), f"an item with only id is valid; got {response.status_code}")
+    [after] = listed(api, [segment["id"]])
+    checks.should(after == segment, "an item with only id changes nothing, updated_at included")
+
+
+@pytest.mark.rule("SEG-DELETE")
+def test_delete_by_id_removes_exactly_those(api, make, checks):
+    a, b = make.segments(2)
+    response = api.delete(f"/segments?id:in={a['id']}")
+    checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
+    checks.must(response.content == b"", "204 has an empty body")
+    checks.must([s["id"] for s in listed(api, [a["id"], b["id"]])] == [b["id"]], "only the named segment is gone")
+
+
+@pytest.mark.rule("SEG-NAME-UNIQUE", "BATCH-ATOMIC", "ERROR-ENVELOPE")
+def test_name_used_in_store_is_409(api, make, checks):
+    taken = make.segment()["name"]
+    fresh = make.name()
+    response = api.post("/segments", [{"name": fresh}, {"name": taken}])
+    checks.must(response.status_code == 409, f"expected 409, got {response.status_code}")
+    body = response.json()
+    checks.must(isinstance(body.get("errors"), list) and body["errors"], "batch envelope with an errors list")
+    checks.must(body["errors"][0].get("title") == "Cannot have multiple segments with the same name.", f"title {body['errors'][0].get('title')!r}")
+    checks.must(fresh not in all_segment_names(api), "nothing of the failed batch was created")
+
+
+@pytest.mark.rule("SEG-NAME-UNIQUE", "BATCH-ATOMIC")
+def test_name_twice_in_one_batch_is_409(api, make, checks):
+    name = make.name()
+    response = api.post("/segments", [{"name": name}, {"name": name}])
+    if response.status_code == 201:
+        make.segment_ids += [s["id"] for s in response.json()["data"]]
+    checks.must(response.status_code == 409, f"expected 409, got {response.status_code}")
+    checks.must(name not in all_segment_names(api), "nothing of the failed batch was created")
+
+
+@pytest.mark.rule("SEG-CAP", "BATCH-ATOMIC")
+def test_store_never_holds_more_than_1000_segments(api, make, checks):
+    total = api.get("/segments?limit=1").json()["meta"]["pagination"]["total"]
+    room = 1000 - total
+    checks.must(room >= 0, f"the store already holds {total} segments")
+    while room > 0:
+        make.segments(min(room, 100))
+        room = 1000 - api.get("/segments?limit=1").json()["meta"]["pagination"]["total"]
+    names = [make.name(), make.name()]
+    response = api.post("/segments", [{"name": n} for n in names])
+    if response.status_code in (200, 201):
+        make.segment_ids += [s["id"] for s in response.json()["data"]]
+    checks.must(400 <= response.status_code < 500, f"a create past 1000 segments must be refused, got {response.status_code}")
+    checks.should(response.status_code == 422, f"the mock answers 422, got {response.status_code}")
+    after = api.get("/segments?limit=1").json()["meta"]["pagination"]["total"]
+    checks.must(after <= 1000, f"the store holds {after} segments")
+    checks.must(after == 1000, "the rejected batch created nothing")
+
+
+@pytest.mark.destructive
+@pytest.mark.rule("UNSCOPED-DELETE")
+def test_delete_without_id_in_deletes_every_segment(api, make, checks):
+    make.segments(2)
+    response = api.delete("/segments")
+    checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
+    checks.must(api.get("/segments").json()["meta"]["pagination"]["total"] == 0, "every segment is gone")
