@@ -60,7 +60,9 @@ def test_adding_moves_updated_at(api, make, checks):
     profile = make.profile()
     time.sleep(1.1)  # timestamps have whole seconds
     [added] = make.add(segment, profile).json()["data"]
-    checks.must(added["updated_at"] > profile["updated_at"], f"updated_at {added['updated_at']} after {profile['updated_at']}")
+    checks.must(added["updated_at"] > profile["updated_at"], f"answered updated_at {added['updated_at']} after {profile['updated_at']}")
+    stored = profile_by_id(api, profile["id"], segment["id"])
+    checks.must(stored["updated_at"] > profile["updated_at"], f"listed updated_at {stored['updated_at']} after {profile['updated_at']}")
 
 
 @pytest.mark.rule("MEMBER-REMOVE-BUMPS")

@@ -1,0 +1,337 @@
+"""Deliberate defects injected into the mock (by monkeypatching its domain, storage,
+handlers or compiled contract, never by flags in product code). The suite, run on the
+rule that targets each defect, must fail, and its report must name that rule."""
+
+from __future__ import annotations
+
+import copy
+import re
+import types
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+import mock_server.domain.service as service_module
+import mock_server.http.api as api_module
+import mock_server.http.app as app_module
+import mock_server.http.representations as representations
+import mock_server.http.validation as validation_module
+from mock_server.domain import BatchConflict, ResourceNotFound, Segmentation
+from mock_server.http.contract import Contract
+from mock_server.http.handlers import HANDLERS
+from mock_server.storage import MemoryStorage
+from mock_server.storage.base import TokenInfo
+from mock_server.storage.memory import MemoryStoreTx
+from segmentation_contract import load_spec
+from tests.conformance.test_suite_against_mock import outcomes, run_suite, serve_mock
+from tests.support import STORE
+
+UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@dataclass
+class Mutant:
+    name: str
+    rule: str  # the rule whose tests must catch it
+    apply: Callable[[pytest.MonkeyPatch], None]
+
+
+def wrap(mp, owner, name, make_replacement):
+    original = getattr(owner, name)
+    mp.setattr(owner, name, make_replacement(original))
+
+
+def handler_status(operation_id, status, transform=lambda body: body):
+    def apply(mp):
+        original = HANDLERS[operation_id]
+
+        def replacement(svc, call):
+            _, body = original(svc, call)
+            return status, transform(body)
+
+        mp.setitem(HANDLERS, operation_id, replacement)
+
+    return apply
+
+
+def contract_edit(edit):
+    def apply(mp):
+        spec = copy.deepcopy(load_spec())
+        edit(spec)
+        contract = Contract(spec)
+        mp.setattr(app_module, "shared_contract", lambda: contract)
+
+    return apply
+
+
+def segments_scope_read_only(spec):
+    for item in spec["paths"].values():
+        for method in ("post", "put", "delete"):
+            if method in item:
+                item[method]["x-required-scope"] = "read_only"
+
+
+def members_list_read_only(spec):
+    spec["paths"]["/segments/{segmentId}/shopper-profiles"]["get"]["x-required-scope"] = "read_only"
+
+
+def allow_100_ids(spec):
+    spec["paths"]["/segments/{segmentId}/shopper-profiles"]["post"]["requestBody"]["content"]["application/json"]["schema"]["maxItems"] = 100
+
+
+def one_by_one_creates(original):
+    """Each item of a batch committed on its own: a failure leaves the earlier ones."""
+
+    def create(self, store, items):
+        return [created for item in items for created in original(self, store, [item])]
+
+    return create
+
+
+def half_written_batch(original):
+    def create(self, store, items):
+        try:
+            return original(self, store, items)
+        except BatchConflict as conflict:
+            keep = [item for i, item in enumerate(items) if str(i) not in conflict.errors]
+            if keep:
+                original(self, store, keep)
+            raise
+
+    return create
+
+
+def deleting_segments_deletes_members(original):
+    def delete(self, store, ids):
+        for segment_id in ids or []:
+            try:
+                members = self.list_segment_profiles(store, segment_id, 1, 250).items
+            except ResourceNotFound:
+                continue
+            self.delete_profiles(store, [p.id for p in members])
+        return original(self, store, ids)
+
+    return delete
+
+
+def removing_deletes_profiles(original):
+    def remove(self, store, segment_id, profile_ids):
+        removed = original(self, store, segment_id, profile_ids)
+        if removed:
+            self.delete_profiles(store, removed)
+        return removed
+
+    return remove
+
+
+def unscoped_remove_ignored(original):
+    return lambda self, store, segment_id, profile_ids: original(self, store, segment_id, profile_ids or [])
+
+
+def ignore_id_filter(original):
+    return lambda self, store, ids, page, limit: original(self, store, None, page, limit)
+
+
+def malformed_widens(original):
+    def listing(self, store, ids, page, limit):
+        if ids is not None and any(not UUID_SHAPE.fullmatch(i) for i in ids):
+            ids = None
+        return original(self, store, ids, page, limit)
+
+    return listing
+
+
+def crash_past_end(original):
+    def listing(self, store, ids, page, limit):
+        result = original(self, store, ids, page, limit)
+        if not result.items and result.total:
+            raise IndexError("page out of range")
+        return result
+
+    return listing
+
+
+def changes_created_at(original):
+    def update(self, store, items):
+        return [type(s)(s.id, s.name, s.description, s.updated_at + 3600, s.updated_at) for s in original(self, store, items)]
+
+    return update
+
+
+def keeps_memberships_on_profile_delete(original):
+    """Profiles go, but the segments still point at them."""
+
+    def delete(self, ids):
+        doomed = list(self.d.profiles) if ids is None else [i for i in ids if i in self.d.profiles]
+        for pid in doomed:
+            profile = self.d.profiles.pop(pid)
+            self.d.profile_by_customer.pop(profile.customer_id, None)
+        return len(doomed)
+
+    return delete
+
+
+def any_token_is_modify(original):
+    def token_info(self, token):
+        return original(self, token) or TokenInfo(STORE, "modify")
+
+    return token_info
+
+
+def upper_ids(mp):
+    fake = types.SimpleNamespace(uuid4=lambda: str(uuid.uuid4()).upper())
+    mp.setattr(service_module, "uuid", fake)
+
+
+def envelope_without_title(mp):
+    original = api_module.error_envelope
+
+    def envelope(status, title, errors, **kw):
+        body = original(status, title, errors, **kw)
+        body.pop("title")
+        return body
+
+    mp.setattr(api_module, "error_envelope", envelope)
+
+
+def offset_of_next_page(mp):
+    mp.setattr(service_module, "offset_of", lambda page, limit: page * limit)
+
+
+def crash_on_non_digit_integers(original):
+    """Query integers read with int(), which raises on '1.5' or 'abc': a 500."""
+
+    def read(parameter, raw):
+        if parameter.type == "integer":
+            return int(raw[0])
+        return original(parameter, raw)
+
+    return read
+
+
+MUTANTS = [
+    Mutant("list ignores id:in", "SEG-LIST", lambda mp: wrap(mp, Segmentation, "list_segments", ignore_id_filter)),
+    Mutant("create answers 200", "SEG-CREATE", handler_status("createSegments", 200)),
+    Mutant("update answers 204", "SEG-UPDATE", handler_status("updateSegments", 204, lambda body: None)),
+    Mutant("update moves created_at", "SEG-UPDATE", lambda mp: wrap(mp, Segmentation, "update_segments", changes_created_at)),
+    Mutant("delete answers 200", "SEG-DELETE", handler_status("deleteSegments", 200, lambda body: {"deleted": True})),
+    Mutant("cap off by one", "SEG-CAP", lambda mp: mp.setattr(service_module, "MAX_SEGMENTS_PER_STORE", 1001)),
+    Mutant("batch written item by item", "BATCH-ATOMIC", lambda mp: wrap(mp, Segmentation, "create_segments", one_by_one_creates)),
+    Mutant("batch half written on conflict", "BATCH-ATOMIC", lambda mp: wrap(mp, Segmentation, "create_segments", half_written_batch)),
+    Mutant("wrong conflict title", "SEG-NAME-UNIQUE", lambda mp: mp.setattr(service_module, "SEGMENT_NAME_CONFLICT", "Name taken.")),
+    Mutant("upper-case IDs", "IDS", upper_ids),
+    Mutant("timestamps with offset", "TIMESTAMPS",
+           lambda mp: mp.setattr(representations, "timestamp", lambda s: "2024-01-01T00:00:00+00:00")),
+    Mutant("second profile per customer", "PROFILE-ONE-PER-CUSTOMER",
+           lambda mp: mp.setattr(MemoryStoreTx, "profile_ids_by_customer", lambda self, ids: {})),
+    Mutant("add answers 200", "MEMBER-ADD", handler_status("addSegmentShopperProfiles", 200)),
+    Mutant("add answers with meta", "MEMBER-ADD",
+           handler_status("addSegmentShopperProfiles", 201, lambda body: {**body, "meta": {"total": 1}})),
+    Mutant("add does not bump", "MEMBER-ADD-BUMPS", lambda mp: mp.setattr(MemoryStoreTx, "touch_profiles", lambda self, ids, t: None)),
+    Mutant("re-adding a member is accepted", "MEMBER-CONFLICT",
+           lambda mp: mp.setattr(MemoryStoreTx, "members_among", lambda self, sid, pids: set())),
+    Mutant("100 IDs per add", "MEMBER-MAX-50", lambda mp: (contract_edit(allow_100_ids)(mp), mp.setattr(service_module, "MAX_PROFILES_PER_ADD", 100))),
+    Mutant("segment delete takes its profiles", "REL-SEGMENT-DELETE",
+           lambda mp: wrap(mp, Segmentation, "delete_segments", deleting_segments_deletes_members)),
+    Mutant("remove deletes the profiles", "REL-REMOVE", lambda mp: wrap(mp, Segmentation, "remove_segment_profiles", removing_deletes_profiles)),
+    Mutant("unscoped remove does nothing", "REL-REMOVE", lambda mp: wrap(mp, Segmentation, "remove_segment_profiles", unscoped_remove_ignored)),
+    Mutant("profile delete leaves memberships", "REL-PROFILE-DELETE",
+           lambda mp: wrap(mp, MemoryStoreTx, "delete_profiles", keeps_memberships_on_profile_delete)),
+    Mutant("pages skip the first", "PAGE-STABLE", offset_of_next_page),
+    Mutant("500 past the last page", "PAGE-PAST-END", lambda mp: wrap(mp, Segmentation, "list_segments", crash_past_end)),
+    Mutant("malformed id:in selects all", "IDIN-MALFORMED", lambda mp: wrap(mp, Segmentation, "list_segments", malformed_widens)),
+    Mutant("unknown tokens accepted", "AUTH", lambda mp: wrap(mp, MemoryStorage, "token_info", any_token_is_modify)),
+    Mutant("read-only token writes", "SCOPES", contract_edit(segments_scope_read_only)),
+    Mutant("read-only token lists members", "SCOPES", contract_edit(members_list_read_only)),
+    Mutant("error envelope without title", "ERROR-ENVELOPE", envelope_without_title),
+    Mutant("no rate-limit headers", "RATE-LIMIT-HEADERS",
+           lambda mp: mp.setattr("mock_server.http.ratelimit.RateState.headers", lambda self: [])),
+    Mutant("bad page or limit crashes", "PAGE-LIMIT", lambda mp: wrap(mp, validation_module, "_read_parameter", crash_on_non_digit_integers)),
+]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_suite_catches_the_mutant_by_its_rule(mutant, monkeypatch, tmp_path):
+    mutant.apply(monkeypatch)
+    with serve_mock(MemoryStorage()) as mock:
+        code, report, output = run_suite(mock, tmp_path / "report", "-k", mutant.rule.replace("-", "_"))
+    assert code == 1, f"{mutant.name}: the suite did not fail\n{output[-2500:]}"
+    assert outcomes(report)[mutant.rule] == "failed", f"{mutant.name}: {mutant.rule} did not fail\n{output[-2500:]}"
+    assert mutant.rule in report["doc_failures"] + report["choice_failures"]
+
+
+def test_there_are_at_least_twenty_mutants_over_many_rules():
+    assert len(MUTANTS) >= 20
+    assert len({m.rule for m in MUTANTS}) >= 20
+
+
+# A mock that made other reasonable CHOICE decisions: the suite must not cry wolf.
+
+
+def newest_first(original):
+    def page(self, *args):
+        *head, offset, limit = args
+        total, everything = original(self, *head, 0, 10**9)
+        everything.reverse()
+        return total, everything[offset : offset + limit]
+
+    return page
+
+
+def clamp_limit(original):
+    def read(parameter, raw):
+        try:
+            return original(parameter, raw)
+        except validation_module.LimitExceeded:
+            return parameter.maximum
+
+    return read
+
+
+def validation_as_422(mp):
+    original_init = api_module.ApiError.__init__
+
+    def init(self, status, *args, **kwargs):
+        original_init(self, 422 if status == 400 else status, *args, **kwargs)
+
+    mp.setattr(api_module.ApiError, "__init__", init)
+    original_status = api_module._domain_status
+    mp.setattr(api_module, "_domain_status", lambda error: 422 if original_status(error) in (400, 409) else original_status(error))
+
+
+def reversed_batch_answers(original):
+    return lambda self, store, items: list(reversed(original(self, store, items)))
+
+
+def choice_variant(mp):
+    handler_status("updateSegments", 200)(mp)
+    handler_status("addSegmentShopperProfiles", 201, lambda body: {**body, "meta": {}})(mp)
+    validation_as_422(mp)
+    wrap(mp, validation_module, "_read_parameter", clamp_limit)
+    wrap(mp, MemoryStoreTx, "segments_page", newest_first)
+    wrap(mp, MemoryStoreTx, "profiles_page", newest_first)
+    wrap(mp, Segmentation, "create_segments", reversed_batch_answers)
+    mp.setattr(Segmentation, "remove_segment_profiles", remove_without_touching)
+
+
+def remove_without_touching(self, store, segment_id, profile_ids):
+    """Removal that leaves the profiles' updated_at alone (only adding moves it)."""
+    with self.storage.transaction(store, write=True) as tx:
+        self._require_segment(tx, segment_id)
+        return tx.remove_members(segment_id, profile_ids)
+
+
+def test_suite_passes_a_mock_with_other_reasonable_choices(monkeypatch, tmp_path):
+    choice_variant(monkeypatch)
+    with serve_mock(MemoryStorage()) as mock:
+        api = mock.client()
+        api.validate = False  # the variant departs from the mock's own choices in the document
+        assert api.put("/segments", json=[{"id": "00000000-0000-4000-8000-000000000000"}]).status_code == 422
+        assert api.get("/segments?limit=1000").status_code == 200
+        assert api.post("/segments", json=[]).status_code == 422
+        code, report, output = run_suite(mock, tmp_path / "report")
+    assert code == 0, output[-3000:]
+    assert report["conformant"]
+    assert outcomes(report)["MEMBER-REMOVE-BUMPS"] == "warning"
