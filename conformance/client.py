@@ -54,6 +54,7 @@ class SafetyGuard:
 
     allow_destructive: bool = False
     owned: set[str] = field(default_factory=set)
+    created: dict[str, list[str]] = field(default_factory=dict)  # collection path -> IDs this run created
 
     def __post_init__(self) -> None:
         self.spec = load_spec()
@@ -64,11 +65,12 @@ class SafetyGuard:
         self.owned.add(value)
         return value
 
-    def remember(self, operation: dict[str, Any] | None, method: str, status: int, body: Any) -> None:
+    def remember(self, operation: dict[str, Any] | None, path: str, method: str, status: int, body: Any) -> None:
         if operation and method == "POST" and operation["operationId"].startswith("create") and 200 <= status < 300:
             for item in body.get("data", []) if isinstance(body, dict) else []:
                 if isinstance(item, dict) and "id" in item:
                     self.owned.add(str(item["id"]))
+                    self.created.setdefault(path, []).append(str(item["id"]))
 
     def check(self, method: str, path: str, query: list[tuple[str, str]], body: Any) -> None:
         if self.allow_destructive or method in ("GET", "HEAD", "OPTIONS"):
@@ -95,8 +97,9 @@ class SafetyGuard:
                             raise UnsafeRequest(f"{method} {path}: `{entry}` was not created by this run")
         if operation["operationId"] == "updateSegments" and isinstance(body, list):
             for item in body:
-                if isinstance(item, dict) and str(item.get("id")) not in self.owned:
-                    raise UnsafeRequest(f"PUT {path}: segment `{item.get('id')}` was not created by this run")
+                target = item.get("id") if isinstance(item, dict) else None
+                if isinstance(target, str) and UUID_TEXT.fullmatch(target) and target not in self.owned:
+                    raise UnsafeRequest(f"PUT {path}: segment `{target}` was not created by this run")
 
 
 class ConformanceClient:
@@ -133,7 +136,7 @@ class ConformanceClient:
                 break
             time.sleep(min(MAX_429_WAIT_S, int(response.headers.get("X-Rate-Limit-Time-Reset-Ms", "1000")) / 1000 + 0.05))
         found = find_operation(self.guard.spec, method, split.path)
-        self.guard.remember(found[1] if found else None, method, response.status_code, _maybe_json(response.content))
+        self.guard.remember(found[1] if found else None, split.path, method, response.status_code, _maybe_json(response.content))
         return response
 
     def _record(self, response: requests.Response, headers: dict[str, str], payload: Any) -> None:
@@ -143,6 +146,13 @@ class ConformanceClient:
             Exchange(response.request.method, response.request.url, shown, text, response.status_code,
                      dict(response.headers), response.text)
         )
+
+    def delete_everything_created(self) -> None:
+        """Remove what this run created and may have left (each create's collection path takes ``id:in``)."""
+        for path in ("/segments", "/shopper-profiles", "/customers"):
+            ids = self.guard.created.get(path, [])
+            for start in range(0, len(ids), 100):
+                self.delete(f"{path}?id:in=" + ",".join(ids[start : start + 100]))
 
     def get(self, path: str, **kw) -> requests.Response:
         return self.request("GET", path, **kw)

@@ -183,6 +183,13 @@ def api(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config) -> Conf
     return ConformanceClient(target.api_base, target.token, guard, pytestconfig.stash[_STATE].journal)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def leave_no_trace(api: ConformanceClient):
+    """At the end of the run, delete whatever the run created and a test left behind."""
+    yield
+    api.delete_everything_created()
+
+
 @pytest.fixture(scope="session")
 def readonly_api(target: Target, api: ConformanceClient) -> ConformanceClient:
     if not target.readonly_token:

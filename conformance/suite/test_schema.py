@@ -1,0 +1,37 @@
+"""The OpenAPI document, checked by Schemathesis: every operation with generated valid
+and invalid data, then stateful sequences that follow the document's links."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from conformance.fuzz import checks, load_schema, send, workflow_class
+from segmentation_contract import load_spec
+
+schema = load_schema("http://placeholder.invalid")  # the real base URL is set per call
+MAX_EXAMPLES = int(os.environ.get("CONFORMANCE_MAX_EXAMPLES", "15"))
+FUZZ_SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.mark.rule("SCHEMA")
+@schema.parametrize()
+@FUZZ_SETTINGS
+def test_operation_conforms_to_the_document(case, api):
+    response = send(case, api)
+    case.validate_response(response, checks=checks())
+
+
+@pytest.mark.rule("SCHEMA")
+def test_stateful_sequences_through_the_links(api):
+    workflow = workflow_class(load_schema(api.base_url), api)
+    workflow.run(settings=settings(max_examples=max(3, MAX_EXAMPLES // 3), stateful_step_count=8, deadline=None,
+                                   derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
