@@ -8,7 +8,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conformance.fuzz import checks, load_schema, send, workflow_class
+from conformance.fuzz import checks, load_schema, run_workflow, send
 from segmentation_contract import load_spec
 
 schema = load_schema("http://placeholder.invalid")  # the real base URL is set per call
@@ -32,6 +32,11 @@ def test_operation_conforms_to_the_document(case, api):
 
 @pytest.mark.rule("SCHEMA")
 def test_stateful_sequences_through_the_links(api):
-    workflow = workflow_class(load_schema(api.base_url), api)
-    workflow.run(settings=settings(max_examples=max(3, MAX_EXAMPLES // 3), stateful_step_count=8, deadline=None,
-                                   derandomize=True, database=None, suppress_health_check=list(HealthCheck)))
+    stateful = settings(
+        max_examples=max(3, MAX_EXAMPLES // 3),
+        stateful_step_count=8,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    run_workflow(load_schema(api.base_url), api, stateful)

@@ -9,7 +9,8 @@ BEHAVIOR.md section 3 about how raw query text is read:
 - an integer above its schema's ``maximum`` is "the limit parameter exceeded the
   maximum": 413, which outranks every 400;
 - an array parameter (``id:in``, ``include``) takes every occurrence, each split on
-  commas; entries are trimmed and empty entries dropped after validation;
+  commas; entries are trimmed of ASCII whitespace and empty entries dropped after
+  validation;
 - JSON bodies are strict: UTF-8, no ``NaN``/``Infinity``, no trailing data.
 """
 
@@ -26,6 +27,7 @@ from jsonschema.exceptions import ValidationError
 from .contract import CompiledOperation, CompiledParameter
 
 _DIGITS = re.compile(r"[0-9]+")
+BLANKS = " \t\n\v\f\r"  # the document's whitespace: ASCII only
 
 
 class RequestInvalid(Exception):
@@ -104,7 +106,7 @@ def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
     if errors:
         raise RequestInvalid(errors)
     if parameter.type == "array":
-        value = [entry.strip() for entry in value if entry.strip()]
+        value = [entry.strip(BLANKS) for entry in value if entry.strip(BLANKS)]
     return value
 
 

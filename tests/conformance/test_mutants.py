@@ -5,6 +5,7 @@ rule that targets each defect, must fail, and its report must name that rule."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import types
 import uuid
@@ -211,6 +212,27 @@ def crash_on_non_digit_integers(original):
     return read
 
 
+def crash_on_non_ascii_names(original):
+    """An encoding bug: names outside ASCII crash the server."""
+
+    def create(self, store, items):
+        for item in items:
+            item["name"].encode("ascii")
+        return original(self, store, items)
+
+    return create
+
+
+def list_without_meta(mp):
+    original = HANDLERS["listShopperProfiles"]
+
+    def replacement(svc, call):
+        status, body = original(svc, call)
+        return status, {"data": json.loads(body)["data"]}
+
+    mp.setitem(HANDLERS, "listShopperProfiles", replacement)
+
+
 MUTANTS = [
     Mutant("list ignores id:in", "SEG-LIST", lambda mp: wrap(mp, Segmentation, "list_segments", ignore_id_filter)),
     Mutant("create answers 200", "SEG-CREATE", handler_status("createSegments", 200)),
@@ -246,6 +268,8 @@ MUTANTS = [
     Mutant("read-only token writes", "SCOPES", contract_edit(segments_scope_read_only)),
     Mutant("read-only token lists members", "SCOPES", contract_edit(members_list_read_only)),
     Mutant("error envelope without title", "ERROR-ENVELOPE", envelope_without_title),
+    Mutant("500 on non-ASCII names", "SCHEMA", lambda mp: wrap(mp, Segmentation, "create_segments", crash_on_non_ascii_names)),
+    Mutant("profile list without pagination", "SCHEMA", list_without_meta),
     Mutant("no rate-limit headers", "RATE-LIMIT-HEADERS",
            lambda mp: mp.setattr("mock_server.http.ratelimit.RateState.headers", lambda self: [])),
     Mutant("bad page or limit crashes", "PAGE-LIMIT", lambda mp: wrap(mp, validation_module, "_read_parameter", crash_on_non_digit_integers)),
