@@ -51,11 +51,14 @@ _RULES = [
     Rule("REL-REMOVE", DOC, "1, 6", "Removing profiles from a segment keeps them and their other segments; no `id:in` empties the segment", ("removeSegmentShopperProfiles",)),
     Rule("REL-PROFILE-DELETE", DOC, "6", "Deleting shopper profiles removes them from every segment", ("deleteShopperProfiles",)),
     Rule("UNSCOPED-DELETE", DOC, "1", "DELETE /segments without `id:in` deletes every segment (destructive)", ("deleteSegments",)),
+    Rule("UNSCOPED-PROFILE-DELETE", DOC, "1", "DELETE /shopper-profiles without `id:in` deletes every profile (destructive)", ("deleteShopperProfiles",)),
+    Rule("CUSTOMER-FIELDS", DOC, "7", "Customers carry the Customers V3 fields; created customers are listed", ("createCustomers", "listCustomers")),
     # lists
     Rule("PAGE-DEFAULTS", DOC, "3", "`page` defaults to 1 and `limit` to 50; pagination fields are consistent", ("listSegments", "listShopperProfiles")),
     Rule("PAGE-LIMIT", CHOICE, "3", "Out-of-range `page`/`limit` never give 5xx nor 2xx with more than 250 items", ("listSegments",)),
     Rule("PAGE-PAST-END", CHOICE, "3", "A page past the end is not 5xx (SHOULD: 200 with empty data)", ("listSegments",)),
     Rule("PAGE-STABLE", CHOICE, "3", "Pages do not repeat or skip items while the set is unchanged", ("listSegments",)),
+    Rule("IDIN-FORMS", CHOICE, "3", "`id:in` takes a comma list (SHOULD: also repeated, entries trimmed)", ("listSegments",)),
     Rule("IDIN-MALFORMED", CHOICE, "3", "A malformed `id:in` entry never gives 5xx and never widens a selection or a delete", ("listSegments", "deleteSegments")),
     # protocol
     Rule("AUTH", DOC, "4", "A missing or unknown X-Auth-Token is 401", ("listSegments",)),
@@ -64,6 +67,7 @@ _RULES = [
     Rule("ERROR-ENVELOPE", DOC, "5", "Errors use the platform's envelope: status, title, type, errors", ("createSegments",)),
     Rule("ERROR-STATUS", CHOICE, "5", "Bad input gets a 4xx (never 2xx, never 5xx) and writes nothing", ("createSegments", "addSegmentShopperProfiles", "updateSegments")),
     Rule("BATCH-ATOMIC", CHOICE, "5", "After a failed batch none of its items exist", ("createSegments", "addSegmentShopperProfiles")),
+    Rule("ROUTES", CHOICE, "5", "Unknown routes and undocumented methods are 4xx (SHOULD: 404, and 405 with Allow)", ("listSegments",)),
     Rule("RATE-LIMIT-HEADERS", DOC, "8", "Every response carries the four X-Rate-Limit-* headers", ("listSegments",)),
     # the whole document
     Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to the OpenAPI document (Schemathesis)", ()),

@@ -57,3 +57,14 @@ def test_malformed_ids_never_widen_a_selection_or_a_delete(api, make, checks):
     checks.must(response.status_code < 500, f"delete with a malformed entry: {response.status_code}")
     remaining = {s["id"] for s in api.get(f"/segments?id:in={a['id']},{b['id']}").json()["data"]}
     checks.must(b["id"] in remaining, "a malformed entry widened the delete")
+
+
+@pytest.mark.rule("IDIN-FORMS")
+def test_id_in_forms(api, make, checks):
+    a, b = make.segments(2)
+    comma = {s["id"] for s in api.get(f"/segments?id:in={a['id']},{b['id']}").json()["data"]}
+    checks.must(comma == {a["id"], b["id"]}, f"comma list selected {comma}")
+    repeated = {s["id"] for s in api.get(f"/segments?id:in={a['id']}&id:in={b['id']}").json()["data"]}
+    checks.should(repeated == {a["id"], b["id"]}, f"repeated id:in selected {repeated}")
+    trimmed = {s["id"] for s in api.get(f"/segments?id:in=%20{a['id']}%20,,").json()["data"]}
+    checks.should(trimmed == {a["id"]}, f"blank-padded entry selected {trimmed}")

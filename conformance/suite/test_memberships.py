@@ -137,3 +137,21 @@ def test_deleting_a_profile_removes_it_everywhere(api, make, checks):
     checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
     checks.must(member_ids(api, s1["id"]) == [p2["id"]], "gone from the first segment")
     checks.must(member_ids(api, s2["id"]) == [], "gone from the second segment")
+
+
+@pytest.mark.rule("CUSTOMER-FIELDS")
+def test_customers_carry_their_fields(api, make, checks):
+    customer, other = make.customers(2)
+    for field in ("id", "email", "first_name", "last_name", "customer_group_id", "date_created", "date_modified"):
+        checks.must(field in customer, f"created customer lacks {field!r}")
+    listed = api.get(f"/customers?id:in={customer['id']}").json()["data"]
+    checks.must([c["id"] for c in listed] == [customer["id"]], f"id:in of one customer listed {[c['id'] for c in listed]}")
+
+
+@pytest.mark.destructive
+@pytest.mark.rule("UNSCOPED-PROFILE-DELETE")
+def test_delete_without_id_in_deletes_every_profile(api, make, checks):
+    make.profiles(2)
+    response = api.delete("/shopper-profiles")
+    checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
+    checks.must(api.get("/shopper-profiles").json()["meta"]["pagination"]["total"] == 0, "every profile is gone")

@@ -91,3 +91,14 @@ def test_rate_limit_headers_on_every_response(api, checks):
     for response in (api.get("/segments"), api.get("/segments", token=None), api.post("/segments", [])):
         missing = [h for h in RATE_HEADERS if h not in response.headers]
         checks.must(not missing, f"{response.status_code} answer lacks {missing}")
+
+
+@pytest.mark.rule("ROUTES")
+def test_unknown_routes_and_methods_are_refused(api, checks):
+    response = api.get("/segmentz")
+    checks.must(400 <= response.status_code < 500, f"unknown route: {response.status_code}")
+    checks.should(response.status_code == 404, f"unknown route SHOULD be 404, got {response.status_code}")
+    response = api.request("PATCH", "/segments", json_body=[])
+    checks.must(400 <= response.status_code < 500, f"PATCH /segments: {response.status_code}")
+    checks.should(response.status_code == 405 and "GET" in response.headers.get("Allow", ""),
+                  f"SHOULD be 405 with Allow, got {response.status_code} Allow={response.headers.get('Allow')!r}")

@@ -233,6 +233,15 @@ def list_without_meta(mp):
     mp.setitem(HANDLERS, "listShopperProfiles", replacement)
 
 
+def unknown_route_answers_200(mp):
+    original = api_module.ApiError.__init__
+
+    def init(self, status, title, errors, headers=None):
+        original(self, 200 if status == 404 and "path" in errors else status, title, errors, headers)
+
+    mp.setattr(api_module.ApiError, "__init__", init)
+
+
 MUTANTS = [
     Mutant("list ignores id:in", "SEG-LIST", lambda mp: wrap(mp, Segmentation, "list_segments", ignore_id_filter)),
     Mutant("create answers 200", "SEG-CREATE", handler_status("createSegments", 200)),
@@ -270,6 +279,11 @@ MUTANTS = [
     Mutant("error envelope without title", "ERROR-ENVELOPE", envelope_without_title),
     Mutant("500 on non-ASCII names", "SCHEMA", lambda mp: wrap(mp, Segmentation, "create_segments", crash_on_non_ascii_names)),
     Mutant("profile list without pagination", "SCHEMA", list_without_meta),
+    Mutant("unknown route answers 200", "ROUTES", unknown_route_answers_200),
+    Mutant("customer list ignores id:in", "CUSTOMER-FIELDS",
+           lambda mp: wrap(mp, Segmentation, "list_customers", lambda original: lambda self, store, ids, include, page, limit: original(self, store, None, include, page, limit))),
+    Mutant("comma list reads the first ID only", "IDIN-FORMS",
+           lambda mp: wrap(mp, Segmentation, "list_segments", lambda original: lambda self, store, ids, page, limit: original(self, store, ids[:1] if ids else ids, page, limit))),
     Mutant("no rate-limit headers", "RATE-LIMIT-HEADERS",
            lambda mp: mp.setattr("mock_server.http.ratelimit.RateState.headers", lambda self: [])),
     Mutant("bad page or limit crashes", "PAGE-LIMIT", lambda mp: wrap(mp, validation_module, "_read_parameter", crash_on_non_digit_integers)),

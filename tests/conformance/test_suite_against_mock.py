@@ -45,7 +45,8 @@ def test_suite_passes_against_the_mock_and_reports(backend, tmp_path):
     assert code == 0, output[-3000:]
     assert report["conformant"] and report["doc_failures"] == [] and report["score"] == 100.0
     got = outcomes(report)
-    assert got["UNSCOPED-DELETE"] == "skipped"  # needs --allow-destructive
+    assert got["UNSCOPED-DELETE"] == got["UNSCOPED-PROFILE-DELETE"] == "skipped"  # need --allow-destructive
+    assert "not run" not in got.values()
     assert {rule for rule, outcome in got.items() if outcome == "passed"} >= {"SEG-CREATE", "SEG-CAP", "MEMBER-CONFLICT", "SCOPES"}
     assert (tmp_path / "report" / "junit.xml").exists()
     markdown = (tmp_path / "report" / "conformance-report.md").read_text()
@@ -55,9 +56,9 @@ def test_suite_passes_against_the_mock_and_reports(backend, tmp_path):
 
 def test_destructive_rules_run_only_when_allowed(tmp_path):
     with serve_mock(make_storage("memory", tmp_path)) as mock:
-        code, report, output = run_suite(mock, tmp_path / "report", "--allow-destructive", "-k", "UNSCOPED_DELETE")
+        code, report, output = run_suite(mock, tmp_path / "report", "--allow-destructive", "-k", "UNSCOPED")
     assert code == 0, output[-3000:]
-    assert outcomes(report)["UNSCOPED-DELETE"] == "passed"
+    assert outcomes(report)["UNSCOPED-DELETE"] == outcomes(report)["UNSCOPED-PROFILE-DELETE"] == "passed"
 
 
 def test_without_readonly_token_scope_rules_are_skipped(tmp_path):
