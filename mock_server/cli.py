@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("data_file"),
         help="keep state in this SQLite file (survives restarts; needed for --workers > 1); default: in memory",
     )
+    serve.add_argument("--seed", default=_env("seed"), help="load this fixture (YAML or JSON) at start-up; see /_mock/seed")
     serve.add_argument("--workers", type=int, default=int(_env("workers", 1)), help="worker processes")
     serve.add_argument("--threads", type=int, default=int(_env("threads", 4)), help="threads per worker")
     serve.add_argument("--rate-limit-quota", type=int, default=_env("rate_limit_quota"), help="requests per window per store [150]")
@@ -94,6 +95,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         config.rate_limit,
     )
     config.data_file = args.data_file or data.get("data_file")
+    config.seed_file = args.seed or data.get("seed")
     if args.workers < 1 or args.threads < 1:
         raise ConfigError("--workers and --threads must be at least 1")
     if args.workers > 1 and not config.data_file:
@@ -121,6 +123,11 @@ def serve(config: MockConfig, host: str, port: int, workers: int, threads: int) 
     from gunicorn.app.base import BaseApplication
 
     from .http.app import create_app
+
+    if config.seed_file and config.data_file:
+        # Seed the shared file once, here, rather than once per worker process.
+        create_app(config).extensions["segmentation_mock"]["storage"].close()
+        config.seed_file = None
 
     class MockApplication(BaseApplication):
         def load_config(self) -> None:

@@ -44,6 +44,8 @@ class MockConfig:
     data_file: str | None = None
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
     max_body_bytes: int = 1024 * 1024
+    seed_file: str | None = None
+    journal_size: int = 1000
 
 
 class ConfigError(ValueError):

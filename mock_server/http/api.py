@@ -8,6 +8,8 @@ Every response under this prefix carries the rate-limit headers, errors included
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from ..domain import (
 from ..storage.base import Storage
 from .contract import Contract
 from .handlers import HANDLERS, ApiCall
+from .journal import Journal, preview
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
 from .representations import RATE_LIMIT_DOCS, Encoded, batch_conflict_envelope, dumps, error_envelope
@@ -68,6 +71,7 @@ def create_api_blueprint(
     storage: Storage,
     limiter: RateLimiter,
     settings: ApiSettings | None = None,
+    journal: Journal | None = None,
 ) -> Blueprint:
     settings = settings or ApiSettings()
     missing = set(contract.by_id) ^ set(HANDLERS)
@@ -98,12 +102,14 @@ def create_api_blueprint(
         raw = request.stream.read(settings.max_body_bytes + 1)
         if len(raw) > settings.max_body_bytes:
             raise too_large
+        g.body = raw
         return raw
 
     @api.route("", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
     @api.route("/", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
     @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
     def dispatch(store_hash: str, subpath: str) -> Response:
+        g.started = time.perf_counter()
         g.rate = limiter.hit(store_hash)
         found = contract.match("/" + subpath)
         if found is None:
@@ -118,6 +124,8 @@ def create_api_blueprint(
                 {"method": f"{request.method} is not allowed here; use {allowed}."},
                 headers={"Allow": allowed},
             )
+        g.operation_id = operation.operation_id
+        g.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in request.args
         if g.rate.exceeded:
             raise ApiError(
                 429,
@@ -157,6 +165,32 @@ def create_api_blueprint(
         if state is not None:
             for name, value in state.headers():
                 response.headers.add(name, value)
+        if journal is not None:
+            record(response)
         return response
+
+    def record(response: Response) -> None:
+        rejected = None
+        if response.status_code >= 400:
+            try:
+                body = json.loads(response.get_data())
+                rejected = {"title": body.get("title"), "errors": body.get("errors")}
+            except ValueError:
+                rejected = {"title": response.status, "errors": None}
+        journal.record(
+            {
+                "store_hash": request.view_args.get("store_hash") if request.view_args else None,
+                "method": request.method,
+                "path": "/" + (request.view_args or {}).get("subpath", ""),
+                "query": request.query_string.decode("latin-1"),
+                "operation": g.get("operation_id"),
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
+                "unscoped_delete": bool(g.get("unscoped")) and response.status_code == 204,
+                "rejected": rejected,
+                "request_body": preview(g.get("body")),
+                "response_body": preview(response.get_data()),
+            }
+        )
 
     return api

@@ -15,6 +15,7 @@ from ..storage import Storage, open_storage
 from .api import ApiSettings, create_api_blueprint, json_response
 from .contract import Contract
 from .control import create_control_blueprint
+from .journal import Journal
 from .ratelimit import RateLimiter
 from .representations import error_envelope
 
@@ -28,6 +29,21 @@ def shared_contract() -> Contract:
     if _CONTRACT is None:
         _CONTRACT = Contract()
     return _CONTRACT
+
+
+def seed_from_file(service: Segmentation, storage: Storage, path: str) -> None:
+    """``serve --seed``: load a fixture file (YAML or JSON) into its stores."""
+    from ..config import load_config_file
+    from ..domain.fixtures import seed_store
+
+    fixture = load_config_file(path)
+    for index, entry in enumerate(fixture.get("stores") or []):
+        store_hash = entry["store_hash"]
+        storage.add_store(store_hash)
+        for scope, key in (("modify", "token"), ("read_only", "readonly_token")):
+            if entry.get(key):
+                storage.set_token(entry[key], store_hash, scope)
+        seed_store(service, store_hash, entry, f"stores[{index}].")
 
 
 def create_app(
@@ -47,6 +63,9 @@ def create_app(
     contract = shared_contract()
     service = Segmentation(storage, clock=lambda: int(clock()))
     limiter = RateLimiter(storage, clock, config.rate_limit)
+    journal = Journal(config.journal_size)
+    if config.seed_file:
+        seed_from_file(service, storage, config.seed_file)
 
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -56,11 +75,14 @@ def create_app(
         "service": service,
         "limiter": limiter,
         "contract": contract,
+        "journal": journal,
     }
     app.register_blueprint(
-        create_api_blueprint(contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes))
+        create_api_blueprint(
+            contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal
+        )
     )
-    app.register_blueprint(create_control_blueprint(storage))
+    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

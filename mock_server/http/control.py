@@ -1,15 +1,95 @@
-"""The control plane, under ``/_mock``: never part of the BigCommerce surface."""
+"""The control plane, under ``/_mock``: never part of the BigCommerce surface.
+
+    GET    /_mock/health                          liveness and the stores served
+    POST   /_mock/reset[?store_hash=H]            empty one store (or all); stores and tokens stay
+    GET    /_mock/stores                          stores with their tokens
+    POST   /_mock/stores                          {store_hash, token?, readonly_token?}: create a store
+    POST   /_mock/stores/{H}/tokens               {scope: modify|read_only, token?}: issue a token
+    PUT    /_mock/stores/{H}/rate-limit           {quota?, window_ms?, enforce?}
+    POST   /_mock/seed                            fixture (JSON or YAML): replace the named stores' data
+    GET    /_mock/snapshot[?store_hash=H]         the same format, seedable back
+    GET    /_mock/journal?store_hash&method&path&status&unscoped_delete&limit
+    DELETE /_mock/journal[?store_hash=H]
+"""
 
 from __future__ import annotations
 
+import json
+import secrets
+from typing import Any
+
+import yaml
 from flask import Blueprint, Response, request
 
-from ..storage.base import Storage
+from ..domain import DomainError, Segmentation
+from ..domain.fixtures import seed_store, snapshot_store
+from ..storage.base import SCOPES, Storage
 from .api import json_response
+from .journal import Journal
+from .ratelimit import RateLimiter, RateLimitPolicy
+from .representations import customer_json, profile_json, segment_json
 
 
-def create_control_blueprint(storage: Storage) -> Blueprint:
+class ControlError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _body() -> Any:
+    raw = request.get_data()
+    if not raw.strip():
+        return {}
+    media = (request.mimetype or "").lower()
+    try:
+        return yaml.safe_load(raw) if media in ("application/yaml", "application/x-yaml", "text/yaml") else json.loads(raw)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ControlError(400, f"the body is not valid {'YAML' if 'yaml' in media else 'JSON'}: {exc}") from None
+
+
+def render_snapshot(records: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "customers": [customer_json(c) for c in records["customers"]],
+        "shopper_profiles": [profile_json(p) for p in records["shopper_profiles"]],
+        "segments": [{**segment_json(s), "shopper_profile_ids": members} for s, members in records["segments"]],
+        "last_customer_id": records["last_customer_id"],
+    }
+
+
+def create_control_blueprint(storage: Storage, service: Segmentation, limiter: RateLimiter, journal: Journal) -> Blueprint:
     control = Blueprint("control", __name__, url_prefix="/_mock")
+
+    def require_store(store_hash: str) -> None:
+        if not storage.has_store(store_hash):
+            raise ControlError(404, f"no store `{store_hash}`")
+
+    def store_view(store_hash: str) -> dict[str, Any]:
+        tokens = storage.tokens_of(store_hash)
+        policy = limiter.policy(store_hash)
+        return {
+            "store_hash": store_hash,
+            "base_path": f"/stores/{store_hash}/v3",
+            "tokens": [{"token": token, "scope": scope} for token, scope in tokens],
+            "rate_limit": {"quota": policy.quota, "window_ms": policy.window_ms, "enforce": policy.enforce},
+        }
+
+    def add_token(store_hash: str, scope: str, token: str | None) -> str:
+        if scope not in SCOPES:
+            raise ControlError(400, f"scope must be one of {list(SCOPES)}")
+        token = token or secrets.token_hex(16)
+        existing = storage.token_info(token)
+        if existing is not None and existing.store_hash != store_hash:
+            raise ControlError(409, "that token belongs to another store")
+        storage.set_token(token, store_hash, scope)
+        return token
+
+    @control.errorhandler(ControlError)
+    def control_error(error: ControlError) -> Response:
+        return json_response(error.status, {"status": error.status, "title": str(error)})
+
+    @control.errorhandler(DomainError)
+    def fixture_error(error: DomainError) -> Response:
+        return json_response(400, {"status": 400, "title": "The fixture is not valid.", "errors": error.errors})
 
     @control.get("/health")
     def health() -> Response:
@@ -18,9 +98,104 @@ def create_control_blueprint(storage: Storage) -> Blueprint:
     @control.post("/reset")
     def reset() -> Response:
         store_hash = request.args.get("store_hash")
-        if store_hash is not None and not storage.has_store(store_hash):
-            return json_response(404, {"status": 404, "title": f"No store `{store_hash}`."})
+        if store_hash is not None:
+            require_store(store_hash)
         storage.reset(store_hash)
+        journal.clear(store_hash)
         return json_response(200, {"reset": [store_hash] if store_hash else storage.store_hashes()})
+
+    @control.get("/stores")
+    def stores() -> Response:
+        return json_response(200, {"stores": [store_view(h) for h in storage.store_hashes()]})
+
+    @control.post("/stores")
+    def create_store() -> Response:
+        body = _body()
+        store_hash = body.get("store_hash") if isinstance(body, dict) else None
+        if not isinstance(store_hash, str) or not store_hash or "/" in store_hash:
+            raise ControlError(400, "store_hash is required (a non-empty string without `/`)")
+        if storage.has_store(store_hash):
+            raise ControlError(409, f"store `{store_hash}` exists")
+        storage.add_store(store_hash)
+        add_token(store_hash, "modify", body.get("token"))
+        add_token(store_hash, "read_only", body.get("readonly_token"))
+        return json_response(201, store_view(store_hash))
+
+    @control.post("/stores/<store_hash>/tokens")
+    def issue_token(store_hash: str) -> Response:
+        require_store(store_hash)
+        body = _body()
+        token = add_token(store_hash, body.get("scope", "modify"), body.get("token"))
+        return json_response(201, {"token": token, "scope": body.get("scope", "modify"), "store_hash": store_hash})
+
+    @control.put("/stores/<store_hash>/rate-limit")
+    def rate_limit(store_hash: str) -> Response:
+        require_store(store_hash)
+        body = _body()
+        current = limiter.policy(store_hash)
+        try:
+            policy = RateLimitPolicy(
+                quota=int(body.get("quota", current.quota)),
+                window_ms=int(body.get("window_ms", current.window_ms)),
+                enforce=bool(body.get("enforce", current.enforce)),
+            )
+        except (TypeError, ValueError):
+            raise ControlError(400, "quota and window_ms must be integers") from None
+        if policy.quota < 1 or policy.window_ms < 1:
+            raise ControlError(400, "quota and window_ms must be at least 1")
+        limiter.policies[store_hash] = policy
+        return json_response(200, store_view(store_hash))
+
+    @control.post("/seed")
+    def seed() -> Response:
+        body = _body()
+        if not isinstance(body, dict) or not isinstance(body.get("stores"), list):
+            raise ControlError(400, "a fixture is {stores: [{store_hash, ...}]}")
+        seeded = []
+        for index, entry in enumerate(body["stores"]):
+            store_hash = entry.get("store_hash") if isinstance(entry, dict) else None
+            if not isinstance(store_hash, str) or not store_hash:
+                raise ControlError(400, f"stores[{index}].store_hash is required")
+            seeded.append((store_hash, entry, f"stores[{index}]."))
+        for store_hash, entry, prefix in seeded:
+            storage.add_store(store_hash)
+            for scope, key in (("modify", "token"), ("read_only", "readonly_token")):
+                if entry.get(key):
+                    add_token(store_hash, scope, entry[key])
+            seed_store(service, store_hash, entry, prefix)
+        return json_response(200, {"seeded": [h for h, _, _ in seeded]})
+
+    @control.get("/snapshot")
+    def snapshot() -> Response:
+        store_hash = request.args.get("store_hash")
+        hashes = [store_hash] if store_hash else storage.store_hashes()
+        for h in hashes:
+            require_store(h)
+        return json_response(
+            200, {"stores": [{"store_hash": h, **render_snapshot(snapshot_store(service, h))} for h in hashes]}
+        )
+
+    @control.get("/journal")
+    def read_journal() -> Response:
+        args = request.args
+        unscoped = args.get("unscoped_delete")
+        try:
+            limit = int(args.get("limit", 100))
+        except ValueError:
+            raise ControlError(400, "limit must be an integer") from None
+        entries = journal.query(
+            store_hash=args.get("store_hash"),
+            method=args.get("method"),
+            path=args.get("path"),
+            status=args.get("status"),
+            unscoped_delete=None if unscoped is None else unscoped.lower() in ("1", "true", "yes"),
+            limit=limit,
+        )
+        return json_response(200, {"entries": entries})
+
+    @control.delete("/journal")
+    def clear_journal() -> Response:
+        journal.clear(request.args.get("store_hash"))
+        return json_response(204, None)
 
     return control

@@ -95,6 +95,13 @@ class StoreTx(ABC):
     @abstractmethod
     def insert_customers(self, customers: list[Customer]) -> None: ...
     @abstractmethod
+    def last_customer_id(self) -> int:
+        """The highest customer ID ever allocated in the store."""
+
+    @abstractmethod
+    def raise_last_customer_id(self, value: int) -> None:
+        """Make sure later allocations start above ``value``."""
+    @abstractmethod
     def delete_customers(self, ids: list[int]) -> None: ...
 
 
@@ -119,6 +126,10 @@ class Storage(ABC):
 
     @abstractmethod
     def token_info(self, token: str) -> TokenInfo | None: ...
+
+    @abstractmethod
+    def tokens_of(self, store_hash: str) -> list[tuple[str, str]]:
+        """``(token, scope)`` pairs of a store."""
 
     @abstractmethod
     def reset(self, store_hash: str | None = None) -> None:

@@ -167,6 +167,12 @@ class MemoryStoreTx(StoreTx):
         self.d.last_customer_id += count
         return list(range(first, first + count))
 
+    def last_customer_id(self):
+        return self.d.last_customer_id
+
+    def raise_last_customer_id(self, value):
+        self.d.last_customer_id = max(self.d.last_customer_id, value)
+
     def insert_customers(self, customers):
         for customer in customers:
             self.d.customers[customer.id] = customer
@@ -211,6 +217,10 @@ class MemoryStorage(Storage):
 
     def token_info(self, token):
         return self._tokens.get(token)
+
+    def tokens_of(self, store_hash):
+        with self._lock:
+            return [(t, info.scope) for t, info in self._tokens.items() if info.store_hash == store_hash]
 
     def reset(self, store_hash=None):
         with self._lock:

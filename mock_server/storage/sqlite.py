@@ -271,9 +271,15 @@ class SqliteStoreTx(StoreTx):
         )
 
     def allocate_customer_ids(self, count):
-        last = self._one("SELECT last_customer_id FROM stores WHERE hash = ?")
+        last = self.last_customer_id()
         self.c.execute("UPDATE stores SET last_customer_id = ? WHERE hash = ?", (last + count, self.s))
         return list(range(last + 1, last + count + 1))
+
+    def last_customer_id(self):
+        return self._one("SELECT last_customer_id FROM stores WHERE hash = ?")
+
+    def raise_last_customer_id(self, value):
+        self.c.execute("UPDATE stores SET last_customer_id = max(last_customer_id, ?) WHERE hash = ?", (value, self.s))
 
     def insert_customers(self, customers):
         self.c.executemany(
@@ -344,6 +350,10 @@ class SqliteStorage(Storage):
         with self._connection() as conn:
             row = conn.execute("SELECT store, scope FROM tokens WHERE token = ?", (token,)).fetchone()
         return TokenInfo(*row) if row else None
+
+    def tokens_of(self, store_hash):
+        with self._connection() as conn:
+            return [tuple(r) for r in conn.execute("SELECT token, scope FROM tokens WHERE store = ? ORDER BY rowid", (store_hash,))]
 
     def reset(self, store_hash=None):
         where, args = ("", ()) if store_hash is None else (" WHERE store = ?", (store_hash,))

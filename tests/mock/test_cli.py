@@ -156,3 +156,20 @@ def test_worker_processes_share_state_and_keep_invariants(tmp_path):
         with ThreadPoolExecutor(max_workers=16) as pool:
             assert Counter(pool.map(duplicate, range(16))) == {201: 1, 409: 15}
         assert call("GET", url + "/segments", token).json()["meta"]["pagination"]["total"] == 981
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_seed_at_startup(tmp_path, workers):
+    fixture = tmp_path / "fixture.yaml"
+    fixture.write_text(
+        "stores:\n"
+        "  - store_hash: seeded\n"
+        "    token: seeded-token\n"
+        "    customers: [{email: a@b.c, first_name: A, last_name: B}]\n"
+        "    segments: [{name: From fixture}]\n"
+    )
+    args = ["--seed", str(fixture)] + (["--workers", workers, "--data-file", str(tmp_path / "s.db")] if workers != "1" else [])
+    with served(*args) as (_, urls, _banner):
+        url = urls[0].replace("/stores/demo/", "/stores/seeded/")
+        for _ in range(4):  # whichever worker answers
+            assert [s["name"] for s in call("GET", url + "/segments", "seeded-token").json()["data"]] == ["From fixture"]

@@ -1,0 +1,183 @@
+"""Fixtures: one store's whole state as plain data, to seed from and to snapshot to.
+
+The format (JSON or YAML), per store::
+
+    customers:        [{id?, email, first_name, last_name, customer_group_id?, date_created?, date_modified?}]
+    shopper_profiles: [{id?, customer_id, created_at?, updated_at?}]
+    segments:         [{id?, name, description?, created_at?, updated_at?, shopper_profile_ids?: [...]}]
+    last_customer_id: int   (optional: IDs allocated later start above it)
+
+IDs and timestamps are generated when absent (timestamps: now). Order is creation
+order. Seeding checks every invariant the API keeps (unique names and emails, at most
+1000 segments, one profile per customer, references that exist), and a store's
+snapshot seeds back to exactly the same state.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidInput
+from .model import Customer, Segment, ShopperProfile
+from .service import MAX_SEGMENTS_PER_STORE
+
+if TYPE_CHECKING:
+    from .service import Segmentation
+
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_ISSUED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_EMAIL = re.compile(r"[^@ \t\n\v\f\r]+@[^@ \t\n\v\f\r]+")
+
+
+def _timestamp(value: Any, where: str, default: int) -> int:
+    if value is None:
+        return default
+    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
+        raise InvalidInput({where: "must be an RFC 3339 UTC timestamp with whole seconds, like 2022-08-24T14:15:22Z"})
+    return calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _text(value: Any, where: str, max_length: int, blank_ok: bool = False) -> str:
+    if not isinstance(value, str) or len(value) > max_length or (not blank_ok and not value.strip(" \t\n\v\f\r")):
+        raise InvalidInput({where: f"must be a{'' if blank_ok else ' non-blank'} string of at most {max_length} characters"})
+    return value
+
+
+def _int(value: Any, where: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= 2**31 - 1:
+        raise InvalidInput({where: f"must be an integer from {minimum} to 2147483647"})
+    return value
+
+
+def _new_id(value: Any, where: str, service: Segmentation, seen: set[str]) -> str:
+    if value is None:
+        value = service.new_id()
+    if not isinstance(value, str) or not _ISSUED_ID.fullmatch(value):
+        raise InvalidInput({where: "must be a lowercase UUID"})
+    if value in seen:
+        raise InvalidInput({where: f"`{value}` is used twice"})
+    seen.add(value)
+    return value
+
+
+def parse_store_fixture(service: Segmentation, data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Check a store fixture against the API's invariants; the records to write."""
+    now = service.clock()
+    if not isinstance(data, dict):
+        raise InvalidInput({prefix or "fixture": "must be a mapping"})
+    customers: list[Customer] = []
+    emails: set[str] = set()
+    for i, item in enumerate(data.get("customers") or []):
+        at = f"{prefix}customers[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput({at: "must be a mapping"})
+        cid = item.get("id", (customers[-1].id if customers else 0) + 1)
+        email = item.get("email")
+        if not isinstance(email, str) or not _EMAIL.fullmatch(email) or len(email) > 255:
+            raise InvalidInput({f"{at}.email": "must be one `@` with text on both sides and no whitespace"})
+        if email.lower() in emails:
+            raise InvalidInput({f"{at}.email": f"`{email}` is used twice"})
+        emails.add(email.lower())
+        created = _timestamp(item.get("date_created"), f"{at}.date_created", now)
+        customers.append(
+            Customer(
+                _int(cid, f"{at}.id", 1),
+                email,
+                _text(item.get("first_name"), f"{at}.first_name", 255),
+                _text(item.get("last_name"), f"{at}.last_name", 255),
+                _int(item.get("customer_group_id", 0), f"{at}.customer_group_id", 0),
+                created,
+                _timestamp(item.get("date_modified"), f"{at}.date_modified", created),
+            )
+        )
+    customer_ids = [c.id for c in customers]
+    if len(set(customer_ids)) != len(customer_ids) or customer_ids != sorted(customer_ids):
+        raise InvalidInput({f"{prefix}customers": "IDs must be unique and ascending"})
+    known_customers = set(customer_ids)
+    ids: set[str] = set()
+    profiles: list[ShopperProfile] = []
+    with_profile: set[int] = set()
+    for i, item in enumerate(data.get("shopper_profiles") or []):
+        at = f"{prefix}shopper_profiles[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput({at: "must be a mapping"})
+        cid = _int(item.get("customer_id"), f"{at}.customer_id", 1)
+        if cid not in known_customers:
+            raise InvalidInput({f"{at}.customer_id": f"customer `{cid}` is not in the fixture"})
+        if cid in with_profile:
+            raise InvalidInput({f"{at}.customer_id": f"customer `{cid}` already has a shopper profile"})
+        with_profile.add(cid)
+        created = _timestamp(item.get("created_at"), f"{at}.created_at", now)
+        profiles.append(
+            ShopperProfile(_new_id(item.get("id"), f"{at}.id", service, ids), cid, created,
+                           _timestamp(item.get("updated_at"), f"{at}.updated_at", created))
+        )
+    known_profiles = {p.id for p in profiles}
+    segments: list[Segment] = []
+    memberships: list[tuple[str, list[str]]] = []
+    names: set[str] = set()
+    raw_segments = data.get("segments") or []
+    if len(raw_segments) > MAX_SEGMENTS_PER_STORE:
+        raise InvalidInput({f"{prefix}segments": f"at most {MAX_SEGMENTS_PER_STORE} segments per store"})
+    for i, item in enumerate(raw_segments):
+        at = f"{prefix}segments[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput({at: "must be a mapping"})
+        name = _text(item.get("name"), f"{at}.name", 255)
+        if name in names:
+            raise InvalidInput({f"{at}.name": f"`{name}` is used twice"})
+        names.add(name)
+        created = _timestamp(item.get("created_at"), f"{at}.created_at", now)
+        segment = Segment(
+            _new_id(item.get("id"), f"{at}.id", service, ids),
+            name,
+            _text(item.get("description", ""), f"{at}.description", 1000, blank_ok=True),
+            created,
+            _timestamp(item.get("updated_at"), f"{at}.updated_at", created),
+        )
+        members = item.get("shopper_profile_ids") or []
+        if not isinstance(members, list) or len(set(members)) != len(members):
+            raise InvalidInput({f"{at}.shopper_profile_ids": "must be a list of distinct shopper profile IDs"})
+        unknown = [m for m in members if m not in known_profiles]
+        if unknown:
+            raise InvalidInput({f"{at}.shopper_profile_ids": f"not in the fixture: {unknown[:5]}"})
+        segments.append(segment)
+        memberships.append((segment.id, members))
+    last = data.get("last_customer_id", max(customer_ids, default=0))
+    if _int(last, f"{prefix}last_customer_id", 0) < max(customer_ids, default=0):
+        raise InvalidInput({f"{prefix}last_customer_id": "must be at least the highest customer ID"})
+    return {"customers": customers, "profiles": profiles, "segments": segments, "memberships": memberships, "last": last}
+
+
+def seed_store(service: Segmentation, store: str, data: dict[str, Any], prefix: str = "") -> None:
+    """Replace the store's data with the fixture's, all or nothing."""
+    records = parse_store_fixture(service, data, prefix)
+    service.storage.reset(store)
+    with service.storage.transaction(store, write=True) as tx:
+        tx.insert_customers(records["customers"])
+        tx.raise_last_customer_id(records["last"])
+        tx.insert_profiles(records["profiles"])
+        tx.insert_segments(records["segments"])
+        for segment_id, members in records["memberships"]:
+            if members:
+                tx.add_members(segment_id, members)
+
+
+def snapshot_store(service: Segmentation, store: str) -> dict[str, Any]:
+    """The store's whole state as records, in creation order (the HTTP layer renders them)."""
+    everything = 10**12
+    with service.storage.transaction(store, write=False) as tx:
+        _, customers = tx.customers_page(None, 0, everything)
+        _, profiles = tx.profiles_page(0, everything)
+        _, segments = tx.segments_page(None, 0, everything)
+        members = {s.id: [p.id for p in tx.segment_members_page(s.id, 0, everything)[1]] for s in segments}
+        last = tx.last_customer_id()
+    return {
+        "customers": customers,
+        "shopper_profiles": profiles,
+        "segments": [(segment, members[segment.id]) for segment in segments],
+        "last_customer_id": last,
+    }

@@ -1,0 +1,161 @@
+"""The control plane (/_mock): stores and tokens, reset, seed and snapshot, the request
+journal, rate-limit settings. Real HTTP, both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+import yaml
+
+from tests.support import OTHER_STORE, OTHER_TOKEN, STORE, TOKEN
+
+P1 = "11111111-1111-4111-8111-111111111111"
+S1, S2 = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+FIXTURE = {
+    "stores": [
+        {
+            "store_hash": STORE,
+            "customers": [
+                {"id": 7, "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "date_created": "2023-05-01T10:00:00Z"},
+                {"email": "bob@example.com", "first_name": "Bob", "last_name": "Ray", "customer_group_id": 2},
+            ],
+            "shopper_profiles": [{"id": P1, "customer_id": 7, "created_at": "2023-05-02T10:00:00Z"}],
+            "segments": [
+                {"id": S1, "name": "VIP", "description": "big", "shopper_profile_ids": [P1]},
+                {"id": S2, "name": "Empty"},
+            ],
+        }
+    ]
+}
+
+
+def control(mock, method, path, **kw):
+    return requests.request(method, f"{mock.url}/_mock{path}", timeout=30, **kw)
+
+
+def test_health_lists_stores(mock):
+    body = control(mock, "GET", "/health").json()
+    assert body["status"] == "ok" and STORE in body["stores"]
+
+
+def test_create_store_and_issue_tokens(mock):
+    created = control(mock, "POST", "/stores", json={"store_hash": "fresh", "token": "fresh-modify"})
+    assert created.status_code == 201
+    scopes = {t["scope"]: t["token"] for t in created.json()["tokens"]}
+    assert scopes["modify"] == "fresh-modify" and scopes["read_only"]
+    api = mock.client("fresh-modify", store="fresh")
+    assert api.post("/segments", json=[{"name": "n"}]).status_code == 201
+    assert mock.client(scopes["read_only"], store="fresh").post("/segments", json=[{"name": "m"}]).status_code == 403
+    assert control(mock, "POST", "/stores", json={"store_hash": "fresh"}).status_code == 409
+    issued = control(mock, "POST", "/stores/fresh/tokens", json={"scope": "read_only"}).json()
+    assert mock.client(issued["token"], store="fresh").get("/segments").status_code == 200
+    assert control(mock, "POST", "/stores/fresh/tokens", json={"scope": "admin"}).status_code == 400
+    assert control(mock, "POST", "/stores/fresh/tokens", json={"token": TOKEN}).status_code == 409
+    assert control(mock, "POST", "/stores/nope/tokens", json={}).status_code == 404
+    listed = {s["store_hash"]: s for s in control(mock, "GET", "/stores").json()["stores"]}
+    assert len(listed["fresh"]["tokens"]) == 3
+
+
+def test_reset_one_store_or_all(mock, api, make):
+    make.segment()
+    other = mock.client(OTHER_TOKEN, store=OTHER_STORE)
+    other.post("/segments", json=[{"name": "kept"}])
+    assert control(mock, "POST", f"/reset?store_hash={STORE}").status_code == 200
+    assert api.get("/segments").json()["data"] == []
+    assert len(other.get("/segments").json()["data"]) == 1
+    assert api.get("/segments").status_code == 200  # tokens stay
+    control(mock, "POST", "/reset")
+    assert other.get("/segments").json()["data"] == []
+    assert control(mock, "POST", "/reset?store_hash=nope").status_code == 404
+
+
+@pytest.mark.parametrize("encoding", ["json", "yaml"])
+def test_seed_then_read_through_the_api(mock, api, encoding):
+    if encoding == "json":
+        response = control(mock, "POST", "/seed", json=FIXTURE)
+    else:
+        response = control(mock, "POST", "/seed", data=yaml.safe_dump(FIXTURE), headers={"Content-Type": "application/yaml"})
+    assert response.status_code == 200, response.text
+    customers = api.get("/customers?include=shopper_profile_id,segment_ids").json()["data"]
+    assert [c["id"] for c in customers] == [7, 8]
+    assert customers[0]["date_created"] == "2023-05-01T10:00:00Z"
+    assert customers[0]["shopper_profile_id"] == P1 and customers[0]["segment_ids"] == [S1]
+    assert customers[1]["customer_group_id"] == 2 and customers[1]["shopper_profile_id"] is None
+    assert [s["name"] for s in api.get("/segments").json()["data"]] == ["VIP", "Empty"]
+    assert [p["id"] for p in api.get(f"/segments/{S1}/shopper-profiles").json()["data"]] == [P1]
+    [later] = api.post("/customers", json=[{"email": "c@example.com", "first_name": "C", "last_name": "D"}]).json()["data"]
+    assert later["id"] == 9
+    assert api.post("/segments", json=[{"name": "VIP"}]).status_code == 409
+
+
+def test_seed_replaces_the_store_and_snapshot_round_trips(mock, api, make):
+    make.segment()
+    control(mock, "POST", "/seed", json=FIXTURE)
+    first = control(mock, "GET", f"/snapshot?store_hash={STORE}").json()
+    [store] = first["stores"]
+    assert [s["name"] for s in store["segments"]] == ["VIP", "Empty"]
+    assert store["segments"][0]["shopper_profile_ids"] == [P1]
+    assert store["last_customer_id"] == 8
+    api.post("/segments", json=[{"name": "drift"}])
+    assert control(mock, "POST", "/seed", json=first).status_code == 200
+    assert control(mock, "GET", f"/snapshot?store_hash={STORE}").json() == first
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda s: s["segments"].append({"name": "VIP"}), "stores[0].segments[2].name"),
+        (lambda s: s["shopper_profiles"].append({"customer_id": 7}), "stores[0].shopper_profiles[1].customer_id"),
+        (lambda s: s["shopper_profiles"].append({"customer_id": 99}), "stores[0].shopper_profiles[1].customer_id"),
+        (lambda s: s["segments"][1].update(shopper_profile_ids=["cccccccc-cccc-4ccc-8ccc-cccccccccccc"]), "stores[0].segments[1].shopper_profile_ids"),
+        (lambda s: s["customers"][1].update(email="ANN@example.com"), "stores[0].customers[1].email"),
+        (lambda s: s["segments"][0].update(created_at="yesterday"), "stores[0].segments[0].created_at"),
+        (lambda s: s["segments"][0].update(id=S1.upper()), "stores[0].segments[0].id"),
+        (lambda s: s.update(segments=[{"name": f"n{i}"} for i in range(1001)]), "stores[0].segments"),
+    ],
+)
+def test_seed_refuses_what_breaks_an_invariant_and_changes_nothing(mock, api, make, change, where):
+    segment = make.segment()
+    fixture = json.loads(json.dumps(FIXTURE))
+    change(fixture["stores"][0])
+    response = control(mock, "POST", "/seed", json=fixture)
+    assert response.status_code == 400
+    assert where in response.json()["errors"]
+    assert [s["id"] for s in api.get("/segments").json()["data"]] == [segment["id"]]
+
+
+def test_journal_records_requests_reasons_and_unscoped_deletes(mock, api, make):
+    make.segment()
+    api.post("/segments", json=[{"name": None}])
+    api.get("/segments", token="bad")
+    api.delete("/segments?ids=typo")
+    mock.client(OTHER_TOKEN, store=OTHER_STORE).get("/segments")
+    entries = control(mock, "GET", f"/journal?store_hash={STORE}").json()["entries"]
+    assert [e["status"] for e in entries][:3] == [204, 401, 400]
+    rejected = entries[2]
+    assert rejected["operation"] == "createSegments" and rejected["rejected"]["errors"] == {"0.name": rejected["rejected"]["errors"]["0.name"]}
+    assert "None" in rejected["rejected"]["errors"]["0.name"] and rejected["request_body"] == '[{"name": null}]'
+    assert entries[0]["unscoped_delete"] is True and entries[0]["query"] == "ids=typo"
+    marked = control(mock, "GET", "/journal?unscoped_delete=true").json()["entries"]
+    assert [e["seq"] for e in marked] == [entries[0]["seq"]]
+    only_400 = control(mock, "GET", "/journal?status=4xx&method=POST").json()["entries"]
+    assert [e["status"] for e in only_400] == [400]
+    assert control(mock, "GET", "/journal?path=/segments&limit=1").json()["entries"][0]["store_hash"] == OTHER_STORE
+    assert control(mock, "DELETE", "/journal").status_code == 204
+    assert control(mock, "GET", "/journal").json()["entries"] == []
+
+
+def test_rate_limit_set_through_the_control_plane_stays_in_its_store(mock, api):
+    response = control(mock, "PUT", f"/stores/{STORE}/rate-limit", json={"quota": 2, "window_ms": 60000, "enforce": True})
+    assert response.status_code == 200 and response.json()["rate_limit"]["quota"] == 2
+    assert [api.get("/segments").status_code for _ in range(3)] == [200, 200, 429]
+    assert mock.client(OTHER_TOKEN, store=OTHER_STORE).get("/segments").status_code == 200
+    assert control(mock, "PUT", f"/stores/{STORE}/rate-limit", json={"quota": 0}).status_code == 400
+
+
+def test_malformed_control_bodies_are_400(mock):
+    assert control(mock, "POST", "/seed", data=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert control(mock, "POST", "/seed", json={"nostores": []}).status_code == 400
+    assert control(mock, "POST", "/stores", json={"store_hash": ""}).status_code == 400
