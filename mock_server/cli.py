@@ -13,6 +13,7 @@ import os
 import sys
 from typing import Any
 
+from .http.faults import FaultSettingsError, parse_faults
 from .config import (
     DEMO_STORE_HASH,
     ConfigError,
@@ -70,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("enforce_rate_limit", "") not in ("", "0", "false"),
         help="answer 429 past the quota (otherwise the headers only count down)",
     )
+    serve.add_argument("--latency-ms", default=_env("latency_ms"), help="add latency to every API request: N or MIN-MAX milliseconds")
+    serve.add_argument(
+        "--enforce-concurrency-limit",
+        action="store_true",
+        default=_env("enforce_concurrency_limit", "") not in ("", "0", "false"),
+        help="answer 429 past the documented limit of 10 concurrent create/update/add-profiles requests",
+    )
     return parser
 
 
@@ -94,6 +102,20 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         },
         config.rate_limit,
     )
+    faults = dict(data.get("faults") or {})
+    if args.latency_ms:
+        low, _, high = str(args.latency_ms).partition("-")
+        try:
+            faults["latency_ms"] = [int(low), int(high or low)]
+        except ValueError:
+            raise ConfigError("--latency-ms is N or MIN-MAX (milliseconds)") from None
+    if args.enforce_concurrency_limit:
+        faults["concurrency_limit"] = True
+    try:
+        parse_faults(faults)
+    except FaultSettingsError as exc:
+        raise ConfigError(f"faults: {exc}") from None
+    config.faults = faults
     config.data_file = args.data_file or data.get("data_file")
     config.seed_file = args.seed or data.get("seed")
     if args.workers < 1 or args.threads < 1:

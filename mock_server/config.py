@@ -45,6 +45,7 @@ class MockConfig:
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
     max_body_bytes: int = 1024 * 1024
     seed_file: str | None = None
+    faults: dict = field(default_factory=dict)  # default fault settings for every store (see http/faults.py)
     journal_size: int = 1000
 
 

@@ -27,6 +27,7 @@ from ..domain import (
 from ..storage.base import Storage
 from .contract import Contract
 from .handlers import HANDLERS, ApiCall
+from .faults import Faults
 from .journal import Journal, preview
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
@@ -72,8 +73,10 @@ def create_api_blueprint(
     limiter: RateLimiter,
     settings: ApiSettings | None = None,
     journal: Journal | None = None,
+    faults: Faults | None = None,
 ) -> Blueprint:
     settings = settings or ApiSettings()
+    faults = faults or Faults()
     missing = set(contract.by_id) ^ set(HANDLERS)
     if missing:
         raise RuntimeError(f"operations and handlers differ: {sorted(missing)}")
@@ -126,6 +129,22 @@ def create_api_blueprint(
             )
         g.operation_id = operation.operation_id
         g.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in request.args
+        if not faults.enter(store_hash, operation.operation_id, operation.concurrency_limit):
+            raise ApiError(
+                429,
+                "Too many concurrent requests.",
+                {"request": f"At most {operation.concurrency_limit} concurrent requests to this operation."},
+            )
+        g.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
+        delay = faults.delay_seconds(store_hash)
+        if delay:
+            time.sleep(delay)
+        forced = faults.forced(store_hash, request.method, "/" + subpath)
+        if forced is not None:
+            body = forced.body
+            if body is None and forced.status >= 400:
+                body = error_envelope(forced.status, "Forced by the mock's fault injection.", {})
+            return json_response(forced.status, None if forced.status == 204 else body)
         if g.rate.exceeded:
             raise ApiError(
                 429,
@@ -158,6 +177,11 @@ def create_api_blueprint(
             return json_response(409, batch_conflict_envelope(error.title, error.errors, error.total))
         status = _domain_status(error)
         return json_response(status, error_envelope(status, error.title, error.errors))
+
+    @api.teardown_request
+    def leave(_error: BaseException | None) -> None:
+        if g.get("in_flight"):
+            faults.leave(*g.in_flight)
 
     @api.after_request
     def rate_limit_headers(response: Response) -> Response:

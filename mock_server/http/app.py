@@ -15,6 +15,7 @@ from ..storage import Storage, open_storage
 from .api import ApiSettings, create_api_blueprint, json_response
 from .contract import Contract
 from .control import create_control_blueprint
+from .faults import Faults, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter
 from .representations import error_envelope
@@ -64,6 +65,7 @@ def create_app(
     service = Segmentation(storage, clock=lambda: int(clock()))
     limiter = RateLimiter(storage, clock, config.rate_limit)
     journal = Journal(config.journal_size)
+    faults = Faults(parse_faults(config.faults))
     if config.seed_file:
         seed_from_file(service, storage, config.seed_file)
 
@@ -76,13 +78,14 @@ def create_app(
         "limiter": limiter,
         "contract": contract,
         "journal": journal,
+        "faults": faults,
     }
     app.register_blueprint(
         create_api_blueprint(
-            contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal
+            contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal, faults
         )
     )
-    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal))
+    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

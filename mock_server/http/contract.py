@@ -57,6 +57,7 @@ class CompiledOperation:
     parameters: tuple[CompiledParameter, ...]
     body: SchemaValidator | None = field(repr=False, compare=False)
     unscoped_delete: str | None = None
+    concurrency_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Contract:
             parameters=parameters,
             body=body,
             unscoped_delete=operation.get("x-unscoped-delete"),
+            concurrency_limit=operation.get("x-concurrency-limit"),
         )
 
     def match(self, path: str) -> tuple[Route, dict[str, str]] | None:

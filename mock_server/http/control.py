@@ -6,6 +6,7 @@
     POST   /_mock/stores                          {store_hash, token?, readonly_token?}: create a store
     POST   /_mock/stores/{H}/tokens               {scope: modify|read_only, token?}: issue a token
     PUT    /_mock/stores/{H}/rate-limit           {quota?, window_ms?, enforce?}
+    GET/PUT/DELETE /_mock/stores/{H}/faults       {latency_ms?, responses?: [...], concurrency_limit?}
     POST   /_mock/seed                            fixture (JSON or YAML): replace the named stores' data
     GET    /_mock/snapshot[?store_hash=H]         the same format, seedable back
     GET    /_mock/journal?store_hash&method&path&status&unscoped_delete&limit
@@ -25,6 +26,7 @@ from ..domain import DomainError, Segmentation
 from ..domain.fixtures import seed_store, snapshot_store
 from ..storage.base import SCOPES, Storage
 from .api import json_response
+from .faults import Faults, FaultSettingsError, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter, RateLimitPolicy
 from .representations import customer_json, profile_json, segment_json
@@ -56,7 +58,9 @@ def render_snapshot(records: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_control_blueprint(storage: Storage, service: Segmentation, limiter: RateLimiter, journal: Journal) -> Blueprint:
+def create_control_blueprint(
+    storage: Storage, service: Segmentation, limiter: RateLimiter, journal: Journal, faults: Faults
+) -> Blueprint:
     control = Blueprint("control", __name__, url_prefix="/_mock")
 
     def require_store(store_hash: str) -> None:
@@ -145,6 +149,26 @@ def create_control_blueprint(storage: Storage, service: Segmentation, limiter: R
             raise ControlError(400, "quota and window_ms must be at least 1")
         limiter.policies[store_hash] = policy
         return json_response(200, store_view(store_hash))
+
+    @control.get("/stores/<store_hash>/faults")
+    def read_faults(store_hash: str) -> Response:
+        require_store(store_hash)
+        return json_response(200, faults.of(store_hash).as_dict())
+
+    @control.put("/stores/<store_hash>/faults")
+    def set_faults(store_hash: str) -> Response:
+        require_store(store_hash)
+        try:
+            faults.by_store[store_hash] = parse_faults(_body())
+        except FaultSettingsError as exc:
+            raise ControlError(400, str(exc)) from None
+        return json_response(200, faults.of(store_hash).as_dict())
+
+    @control.delete("/stores/<store_hash>/faults")
+    def clear_faults(store_hash: str) -> Response:
+        require_store(store_hash)
+        faults.by_store[store_hash] = parse_faults({})
+        return json_response(204, None)
 
     @control.post("/seed")
     def seed() -> Response:
