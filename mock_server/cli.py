@@ -19,6 +19,7 @@ from .config import (
     ConfigError,
     MockConfig,
     StoreConfig,
+    is_loopback,
     load_config_file,
     policy_from,
     stores_from,
@@ -71,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("enforce_rate_limit", "") not in ("", "0", "false"),
         help="answer 429 past the quota (otherwise the headers only count down)",
     )
+    serve.add_argument(
+        "--admin-token",
+        default=_env("admin_token"),
+        help="require this X-Mock-Admin-Token on the control plane (/_mock); needed when --host is not loopback",
+    )
     serve.add_argument("--latency-ms", default=_env("latency_ms"), help="add latency to every API request: N or MIN-MAX milliseconds")
     serve.add_argument(
         "--enforce-concurrency-limit",
@@ -116,6 +122,13 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     except FaultSettingsError as exc:
         raise ConfigError(f"faults: {exc}") from None
     config.faults = faults
+    config.admin_token = args.admin_token
+    if not is_loopback(args.host) and not config.admin_token:
+        raise ConfigError(
+            f"--host {args.host} is reachable from other machines, and so would be the control plane "
+            "(/_mock: reset, seed, faults, tokens). Pass --admin-token T (or SEGMENTATION_MOCK_ADMIN_TOKEN) "
+            "to protect it, or bind 127.0.0.1."
+        )
     config.data_file = args.data_file or data.get("data_file")
     config.seed_file = args.seed or data.get("seed")
     if args.workers < 1 or args.threads < 1:

@@ -47,6 +47,18 @@ class MockConfig:
     seed_file: str | None = None
     faults: dict = field(default_factory=dict)  # default fault settings for every store (see http/faults.py)
     journal_size: int = 1000
+    admin_token: str | None = None  # when set, the control plane needs X-Mock-Admin-Token
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(ValueError):

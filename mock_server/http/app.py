@@ -85,7 +85,7 @@ def create_app(
             contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal, faults
         )
     )
-    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults))
+    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults, config.admin_token))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -59,9 +59,20 @@ def render_snapshot(records: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_control_blueprint(
-    storage: Storage, service: Segmentation, limiter: RateLimiter, journal: Journal, faults: Faults
+    storage: Storage,
+    service: Segmentation,
+    limiter: RateLimiter,
+    journal: Journal,
+    faults: Faults,
+    admin_token: str | None = None,
 ) -> Blueprint:
     control = Blueprint("control", __name__, url_prefix="/_mock")
+
+    @control.before_request
+    def require_admin() -> Response | None:
+        if admin_token and not secrets.compare_digest(request.headers.get("X-Mock-Admin-Token", ""), admin_token):
+            return json_response(401, {"status": 401, "title": "The control plane needs X-Mock-Admin-Token."})
+        return None
 
     def require_store(store_hash: str) -> None:
         if not storage.has_store(store_hash):

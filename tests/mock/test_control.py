@@ -159,3 +159,26 @@ def test_malformed_control_bodies_are_400(mock):
     assert control(mock, "POST", "/seed", data=b"{", headers={"Content-Type": "application/json"}).status_code == 400
     assert control(mock, "POST", "/seed", json={"nostores": []}).status_code == 400
     assert control(mock, "POST", "/stores", json={"store_hash": ""}).status_code == 400
+
+
+def test_admin_token_guards_the_control_plane_not_the_api(backend, tmp_path):
+    from tests.support import default_config, make_storage, serve_mock
+
+    with serve_mock(make_storage(backend, tmp_path), default_config(admin_token="s3cret")) as mock:
+        assert control(mock, "GET", "/health").status_code == 401
+        assert control(mock, "POST", "/reset", headers={"X-Mock-Admin-Token": "wrong"}).status_code == 401
+        assert control(mock, "GET", "/health", headers={"X-Mock-Admin-Token": "s3cret"}).status_code == 200
+        assert mock.client().get("/segments").status_code == 200
+
+
+def test_binding_beyond_loopback_needs_an_admin_token():
+    from mock_server.cli import build_parser, config_from_args
+    from mock_server.config import ConfigError
+
+    for host in ("0.0.0.0", "::", "192.0.2.10"):
+        with pytest.raises(ConfigError, match="--admin-token"):
+            config_from_args(build_parser().parse_args(["serve", "--host", host]))
+        config = config_from_args(build_parser().parse_args(["serve", "--host", host, "--admin-token", "t"]))
+        assert config.admin_token == "t"
+    for host in ("127.0.0.1", "localhost", "::1", "127.1.2.3"):
+        assert config_from_args(build_parser().parse_args(["serve", "--host", host])).admin_token is None
