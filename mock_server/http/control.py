@@ -1,7 +1,8 @@
 """The control plane, under ``/_mock``: never part of the BigCommerce surface.
 
     GET    /_mock/health                          liveness and the stores served
-    POST   /_mock/reset[?store_hash=H]            empty one store (or all); stores and tokens stay
+    POST   /_mock/reset[?store_hash=H]            empty one store (or all), drop its faults and rate-limit
+                                                   settings; stores and tokens stay
     GET    /_mock/stores                          stores with their tokens
     POST   /_mock/stores                          {store_hash, token?, readonly_token?}: create a store
     POST   /_mock/stores/{H}/tokens               {scope: modify|read_only, token?}: issue a token
@@ -117,6 +118,9 @@ def create_control_blueprint(
             require_store(store_hash)
         storage.reset(store_hash)
         journal.clear(store_hash)
+        for h in [store_hash] if store_hash else storage.store_hashes():  # faults and limits set here go too
+            faults.by_store.pop(h, None)
+            limiter.policies.pop(h, None)
         return json_response(200, {"reset": [store_hash] if store_hash else storage.store_hashes()})
 
     @control.get("/stores")
