@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("admin_token"),
         help="require this X-Mock-Admin-Token on the control plane (/_mock); needed when --host is not loopback",
     )
+    serve.add_argument("--tls-cert", default=_env("tls_cert"), help="serve https with this certificate (PEM; with --tls-key)")
+    serve.add_argument("--tls-key", default=_env("tls_key"), help="the certificate's private key (PEM)")
+    serve.add_argument(
+        "--tls-self-signed",
+        action="store_true",
+        default=_env("tls_self_signed", "") not in ("", "0", "false"),
+        help="serve https with a generated self-signed certificate (its path is printed, for clients to trust)",
+    )
     serve.add_argument("--latency-ms", default=_env("latency_ms"), help="add latency to every API request: N or MIN-MAX milliseconds")
     serve.add_argument(
         "--enforce-concurrency-limit",
@@ -123,6 +131,10 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         raise ConfigError(f"faults: {exc}") from None
     config.faults = faults
     config.admin_token = args.admin_token
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if args.tls_cert and args.tls_self_signed:
+        raise ConfigError("--tls-self-signed or --tls-cert/--tls-key, not both")
     if not is_loopback(args.host) and not config.admin_token:
         raise ConfigError(
             f"--host {args.host} is reachable from other machines, and so would be the control plane "
@@ -141,11 +153,14 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     return config
 
 
-def banner(config: MockConfig, host: str, port: int) -> str:
+def banner(config: MockConfig, host: str, port: int, tls_cert: str | None = None) -> str:
     shown_host = f"[{host}]" if ":" in host else host
-    lines = [f"Segmentation mock on http://{shown_host}:{port}  (control plane: /_mock/health)"]
+    scheme = "https" if tls_cert else "http"
+    lines = [f"Segmentation mock on {scheme}://{shown_host}:{port}  (control plane: /_mock/health)"]
+    if tls_cert:
+        lines.append(f"  TLS certificate: {tls_cert}")
     for store in config.stores:
-        lines.append(f"  store {store.store_hash}: base URL http://{shown_host}:{port}/stores/{store.store_hash}/v3")
+        lines.append(f"  store {store.store_hash}: base URL {scheme}://{shown_host}:{port}/stores/{store.store_hash}/v3")
         if store.token:
             lines.append(f"    X-Auth-Token (modify):    {store.token}")
         if store.readonly_token:
@@ -154,7 +169,9 @@ def banner(config: MockConfig, host: str, port: int) -> str:
     return "\n".join(lines)
 
 
-def serve(config: MockConfig, host: str, port: int, workers: int, threads: int) -> None:
+def serve(
+    config: MockConfig, host: str, port: int, workers: int, threads: int, tls: tuple[str, str] | None = None
+) -> None:
     from gunicorn.app.base import BaseApplication
 
     from .http.app import create_app
@@ -176,8 +193,12 @@ def serve(config: MockConfig, host: str, port: int, workers: int, threads: int) 
                 "keepalive": 5,
                 "accesslog": None,
                 "loglevel": "warning",
-                "when_ready": lambda server: print(banner(config, host, _bound_port(server, port)), flush=True),
+                "when_ready": lambda server: print(
+                    banner(config, host, _bound_port(server, port), tls[0] if tls else None), flush=True
+                ),
             }
+            if tls:
+                settings["certfile"], settings["keyfile"] = tls
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
@@ -207,7 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OSError) as exc:
         parser.exit(2, f"segmentation-mock: error: {exc}\n")
     if args.command == "serve":
-        serve(config, args.host, args.port, args.workers, args.threads)
+        tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+        if args.tls_self_signed:
+            from .tls import self_signed_pair
+
+            tls = tuple(str(p) for p in self_signed_pair())
+        serve(config, args.host, args.port, args.workers, args.threads, tls)
     return 0
 
 

@@ -19,7 +19,7 @@ import requests
 
 from tests.support import check_against_contract
 
-BANNER_URL = re.compile(r"base URL (http://127\.0\.0\.1:\d+/stores/\S+/v3)")
+BANNER_URL = re.compile(r"base URL (https?://127\.0\.0\.1:\d+/stores/\S+/v3)")
 
 
 @contextmanager
@@ -173,3 +173,26 @@ def test_seed_at_startup(tmp_path, workers):
         url = urls[0].replace("/stores/demo/", "/stores/seeded/")
         for _ in range(4):  # whichever worker answers
             assert [s["name"] for s in call("GET", url + "/segments", "seeded-token").json()["data"]] == ["From fixture"]
+
+
+def test_https_with_a_generated_self_signed_certificate():
+    with served("--tls-self-signed") as (_, [url], banner):
+        assert url.startswith("https://")
+        cert = re.search(r"TLS certificate: (\S+)", banner).group(1)
+        response = requests.get(url + "/segments", headers={"X-Auth-Token": "demo-modify-token"}, verify=cert, timeout=30)
+        assert response.status_code == 200
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(url + "/segments", timeout=30)  # untrusted without the certificate
+
+
+def test_https_with_a_given_certificate(tmp_path):
+    from mock_server.tls import self_signed_pair
+
+    cert, key = self_signed_pair(tmp_path)
+    with served("--tls-cert", str(cert), "--tls-key", str(key)) as (_, [url], _banner):
+        assert requests.get(url.replace("/stores/demo/v3", "/_mock/health"), verify=str(cert), timeout=30).status_code == 200
+
+
+def test_tls_flags_go_together():
+    result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--tls-cert", "x.pem"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--tls-key" in result.stderr
