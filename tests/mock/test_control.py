@@ -182,3 +182,17 @@ def test_binding_beyond_loopback_needs_an_admin_token():
         assert config.admin_token == "t"
     for host in ("127.0.0.1", "localhost", "::1", "127.1.2.3"):
         assert config_from_args(build_parser().parse_args(["serve", "--host", host])).admin_token is None
+
+
+def test_reset_restores_a_clean_state_faults_and_limits_included(mock, api, make):
+    make.segment()
+    api.validate = False  # the forced answer is outside the contract on purpose
+    control(mock, "PUT", f"/stores/{STORE}/faults", json={"responses": [{"status": 500}], "latency_ms": 10})
+    control(mock, "PUT", f"/stores/{STORE}/rate-limit", json={"quota": 1, "enforce": True})
+    assert api.get("/segments").status_code == 500
+    control(mock, "POST", f"/reset?store_hash={STORE}")
+    api.validate = True
+    assert [api.get("/segments").status_code for _ in range(3)] == [200, 200, 200]
+    assert api.get("/segments").json()["data"] == []
+    assert control(mock, "GET", f"/stores/{STORE}/faults").json() == {"latency_ms": None, "responses": [], "concurrency_limit": False}
+    assert control(mock, "GET", "/journal").json()["entries"][0]["status"] == 200
