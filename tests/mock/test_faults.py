@@ -62,7 +62,7 @@ def test_latency_is_added(mock, api):
 
 
 def test_concurrency_limit_of_ten_on_the_documented_writes(mock, api):
-    set_faults(mock, {"latency_ms": 400, "concurrency_limit": True})
+    set_faults(mock, {"latency_ms": 2000, "concurrency_limit": True})  # wide enough for a slow machine
     clients = [ApiClient(api.base_url, api.token) for _ in range(15)]
     with ThreadPoolExecutor(max_workers=15) as pool:
         statuses = Counter(pool.map(lambda ic: ic[1].post("/segments", json=[{"name": f"c{ic[0]}"}]).status_code, enumerate(clients)))
