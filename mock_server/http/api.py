@@ -28,7 +28,7 @@ from ..storage.base import Storage
 from .contract import Contract
 from .handlers import HANDLERS, ApiCall
 from .faults import Faults
-from .journal import Journal, preview
+from .journal import Journal
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
 from .representations import RATE_LIMIT_DOCS, Encoded, batch_conflict_envelope, dumps, error_envelope
@@ -212,8 +212,8 @@ def create_api_blueprint(
                 "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
                 "unscoped_delete": bool(g.get("unscoped")) and response.status_code == 204,
                 "rejected": rejected,
-                "request_body": preview(g.get("body")),
-                "response_body": preview(response.get_data()),
+                "request_body": g.get("body"),
+                "response_body": response.get_data(),
             }
         )
 

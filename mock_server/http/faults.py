@@ -108,6 +108,8 @@ class Faults:
         return (low if low == high else random.uniform(low, high)) / 1000
 
     def forced(self, store_hash: str, method: str, path: str) -> ForcedResponse | None:
+        if not self.of(store_hash).responses:
+            return None
         with self._lock:
             for response in self.of(store_hash).responses:
                 if not response.matches(method, path) or response.count == 0:

@@ -57,7 +57,7 @@ class Journal:
                 continue
             if unscoped_delete is not None and entry["unscoped_delete"] != unscoped_delete:
                 continue
-            found.append(entry)
+            found.append({**entry, "request_body": preview(entry["request_body"]), "response_body": preview(entry["response_body"])})
             if len(found) >= limit:
                 break
         return found
@@ -71,7 +71,8 @@ def _status_matches(actual: int, wanted: str) -> bool:
 
 
 def preview(raw: bytes | str | None) -> str | None:
+    """Bodies are kept as the bytes that were sent, and decoded only when read."""
     if raw is None:
         return None
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = raw[: BODY_PREVIEW * 4].decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     return text if len(text) <= BODY_PREVIEW else text[:BODY_PREVIEW] + "…"
