@@ -133,7 +133,8 @@ class Faults:
             return True
 
     def leave(self, store_hash: str, operation_id: str, limit: int | None) -> None:
-        if not limit or not self.of(store_hash).concurrency_limit:
+        """Count a request out (whatever the setting is now: it may have changed meanwhile)."""
+        if not limit:
             return
         with self._lock:
             key = (store_hash, operation_id)
