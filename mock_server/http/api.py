@@ -129,13 +129,15 @@ def create_api_blueprint(
             )
         g.operation_id = operation.operation_id
         g.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in request.args
-        if not faults.enter(store_hash, operation.operation_id, operation.concurrency_limit):
+        entered = faults.enter(store_hash, operation.operation_id, operation.concurrency_limit)
+        if entered is False:
             raise ApiError(
                 429,
                 "Too many concurrent requests.",
                 {"request": f"At most {operation.concurrency_limit} concurrent requests to this operation."},
             )
-        g.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
+        if entered:
+            g.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
         delay = faults.delay_seconds(store_hash)
         if delay:
             time.sleep(delay)

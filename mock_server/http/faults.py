@@ -121,10 +121,11 @@ class Faults:
                 return response
         return None
 
-    def enter(self, store_hash: str, operation_id: str, limit: int | None) -> bool:
-        """Count a request in; False when the store's concurrency limit is reached."""
+    def enter(self, store_hash: str, operation_id: str, limit: int | None) -> bool | None:
+        """Count a request in: True (counted: call ``leave`` later), None (no limit applies),
+        False (the store's concurrency limit is reached: refuse it)."""
         if not limit or not self.of(store_hash).concurrency_limit:
-            return True
+            return None
         with self._lock:
             key = (store_hash, operation_id)
             if self._in_flight[key] >= limit:
@@ -133,9 +134,7 @@ class Faults:
             return True
 
     def leave(self, store_hash: str, operation_id: str, limit: int | None) -> None:
-        """Count a request out (whatever the setting is now: it may have changed meanwhile)."""
-        if not limit:
-            return
+        """Count out a request that ``enter`` counted in (whatever the setting is now)."""
         with self._lock:
             key = (store_hash, operation_id)
             self._in_flight[key] = max(0, self._in_flight[key] - 1)
