@@ -100,9 +100,11 @@ def create_api_blueprint(
         too_large = ApiError(
             413, "The request body is too large.", {"body": f"The maximum is {settings.max_body_bytes} bytes."}
         )
-        if (request.content_length or 0) > settings.max_body_bytes:
+        length = request.content_length
+        if length is not None and length > settings.max_body_bytes:
             raise too_large
-        raw = request.stream.read(settings.max_body_bytes + 1)
+        # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
+        raw = request.stream.read(length if length is not None else settings.max_body_bytes + 1)
         if len(raw) > settings.max_body_bytes:
             raise too_large
         g.body = raw
@@ -112,23 +114,24 @@ def create_api_blueprint(
     @api.route("/", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
     @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
     def dispatch(store_hash: str, subpath: str) -> Response:
-        g.started = time.perf_counter()
-        g.rate = limiter.hit(store_hash)
+        req, state = request._get_current_object(), g._get_current_object()  # one proxy lookup each
+        state.started = time.perf_counter()
+        state.rate = limiter.hit(store_hash)
         found = contract.match("/" + subpath)
         if found is None:
             raise ApiError(404, "The requested resource was not found.", {"path": f"No route `/{subpath}`."})
         route, path_args = found
-        operation = route.operations.get(request.method)
+        operation = route.operations.get(req.method)
         if operation is None:
             allowed = ", ".join(route.allowed)
             raise ApiError(
                 405,
                 "Method not allowed.",
-                {"method": f"{request.method} is not allowed here; use {allowed}."},
+                {"method": f"{req.method} is not allowed here; use {allowed}."},
                 headers={"Allow": allowed},
             )
-        g.operation_id = operation.operation_id
-        g.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in request.args
+        state.operation_id = operation.operation_id
+        state.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in req.args
         entered = faults.enter(store_hash, operation.operation_id, operation.concurrency_limit)
         if entered is False:
             raise ApiError(
@@ -137,28 +140,28 @@ def create_api_blueprint(
                 {"request": f"At most {operation.concurrency_limit} concurrent requests to this operation."},
             )
         if entered:
-            g.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
+            state.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
         delay = faults.delay_seconds(store_hash)
         if delay:
             time.sleep(delay)
-        forced = faults.forced(store_hash, request.method, "/" + subpath)
+        forced = faults.forced(store_hash, req.method, "/" + subpath)
         if forced is not None:
             body = forced.body
             if body is None and forced.status >= 400:
                 body = error_envelope(forced.status, "Forced by the mock's fault injection.", {})
             return json_response(forced.status, None if forced.status == 204 else body)
-        if g.rate.exceeded:
+        if state.rate.exceeded:
             raise ApiError(
                 429,
                 "Too many requests.",
                 {"X-Auth-Token": "The request quota of this store is used up for this window."},
             )
         authorise(store_hash, operation.scope)
-        if not accepts_json(request.headers.get("Accept")):
+        if not accepts_json(req.headers.get("Accept")):
             raise ApiError(406, "The requested representation is not available.", {"Accept": "This API answers application/json only."})
         body = read_body() if operation.body is not None else None
         try:
-            valid = validate_request(operation, path_args, request.args, body)
+            valid = validate_request(operation, path_args, req.args, body)
         except LimitExceeded as exc:
             raise ApiError(413, "The limit parameter exceeded the maximum.", exc.errors) from None
         except RequestInvalid as exc:
@@ -196,6 +199,7 @@ def create_api_blueprint(
         return response
 
     def record(response: Response) -> None:
+        req, state = request._get_current_object(), g._get_current_object()  # one proxy lookup each
         rejected = None
         if response.status_code >= 400:
             try:
@@ -203,18 +207,19 @@ def create_api_blueprint(
                 rejected = {"title": body.get("title"), "errors": body.get("errors")}
             except ValueError:
                 rejected = {"title": response.status, "errors": None}
+        view_args = req.view_args or {}
         journal.record(
             {
-                "store_hash": request.view_args.get("store_hash") if request.view_args else None,
-                "method": request.method,
-                "path": "/" + (request.view_args or {}).get("subpath", ""),
-                "query": request.query_string.decode("latin-1"),
-                "operation": g.get("operation_id"),
+                "store_hash": view_args.get("store_hash"),
+                "method": req.method,
+                "path": "/" + view_args.get("subpath", ""),
+                "query": req.query_string.decode("latin-1"),
+                "operation": state.get("operation_id"),
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
-                "unscoped_delete": bool(g.get("unscoped")) and response.status_code == 204,
+                "duration_ms": round((time.perf_counter() - state.get("started", time.perf_counter())) * 1000, 3),
+                "unscoped_delete": bool(state.get("unscoped")) and response.status_code == 204,
                 "rejected": rejected,
-                "request_body": g.get("body"),
+                "request_body": state.get("body"),
                 "response_body": response.get_data(),
             }
         )

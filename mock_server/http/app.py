@@ -69,7 +69,7 @@ def create_app(
     if config.seed_file:
         seed_from_file(service, storage, config.seed_file)
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # no static files: one route less to match per request
     app.json.sort_keys = False
     app.extensions["segmentation_mock"] = {
         "config": config,
