@@ -67,7 +67,8 @@ class SafetyGuard:
 
     def remember(self, operation: dict[str, Any] | None, path: str, method: str, status: int, body: Any) -> None:
         if operation and method == "POST" and operation["operationId"].startswith("create") and 200 <= status < 300:
-            for item in body.get("data", []) if isinstance(body, dict) else []:
+            data = body.get("data", []) if isinstance(body, dict) else []
+            for item in data if isinstance(data, list) else [data]:
                 if isinstance(item, dict) and "id" in item:
                     self.owned.add(str(item["id"]))
                     self.created.setdefault(path, []).append(str(item["id"]))
@@ -80,7 +81,9 @@ class SafetyGuard:
             return  # no such operation: nothing can be written
         _, operation, path_values = found
         for name, value in path_values.items():
-            if method != "GET" and UUID_TEXT.fullmatch(value) and value not in self.owned:
+            if (UUID_TEXT.fullmatch(value) or DIGITS.fullmatch(value)) and value.lstrip("0") not in {
+                o.lstrip("0") for o in self.owned
+            }:
                 raise UnsafeRequest(f"{method} {path}: {name} `{value}` was not created by this run")
         unscoped = operation.get("x-unscoped-delete")
         names = [k for k, _ in query]
@@ -149,7 +152,7 @@ class ConformanceClient:
 
     def delete_everything_created(self) -> None:
         """Remove what this run created and may have left (each create's collection path takes ``id:in``)."""
-        for path in ("/segments", "/shopper-profiles", "/customers"):
+        for path in ("/promotions", "/segments", "/shopper-profiles", "/customers"):
             ids = self.guard.created.get(path, [])
             for start in range(0, len(ids), 100):
                 self.delete(f"{path}?id:in=" + ",".join(ids[start : start + 100]))

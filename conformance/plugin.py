@@ -214,6 +214,7 @@ class Factory:
         self.segment_ids: list[str] = []
         self.profile_ids: list[str] = []
         self.customer_ids: list[int] = []
+        self.promotion_ids: list[int] = []
 
     def name(self) -> str:
         return f"{self.run_id}-{next(self.counter)}-{secrets.token_hex(2)}"
@@ -252,8 +253,21 @@ class Factory:
         assert response.status_code == 201, f"could not add profiles: {response.status_code} {response.text[:300]}"
         return response
 
+    def promotion(self, **fields: Any) -> dict:
+        body = {"name": self.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {"cart_value": {"discount": {"percentage_amount": "1"}}}}], **fields}
+        response = self.api.post("/promotions", body)
+        assert response.status_code in (200, 201), f"could not create a promotion: {response.status_code} {response.text[:300]}"
+        created = response.json()["data"]
+        self.promotion_ids.append(created["id"])
+        return created
+
     def cleanup(self) -> None:
-        for path, ids in (("/segments", self.segment_ids), ("/shopper-profiles", self.profile_ids), ("/customers", self.customer_ids)):
+        for path, ids in (
+            ("/promotions", self.promotion_ids),
+            ("/segments", self.segment_ids),
+            ("/shopper-profiles", self.profile_ids),
+            ("/customers", self.customer_ids),
+        ):
             for start in range(0, len(ids), 100):
                 self.api.delete(f"{path}?id:in=" + ",".join(str(i) for i in ids[start : start + 100]))
 

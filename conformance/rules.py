@@ -69,6 +69,11 @@ _RULES = [
     Rule("BATCH-ATOMIC", CHOICE, "5", "After a failed batch none of its items exist", ("createSegments", "addSegmentShopperProfiles")),
     Rule("ROUTES", CHOICE, "5", "Unknown routes and undocumented methods are 4xx (SHOULD: 404, and 405 with Allow)", ("listSegments",)),
     Rule("RATE-LIMIT-HEADERS", DOC, "8", "Every response carries the four X-Rate-Limit-* headers", ("listSegments",)),
+    # promotions (section 9)
+    Rule("PROMO-CREATE", DOC, "9.2", "A promotion targeting segments is created, read back and deleted", ("createPromotion", "getPromotion", "deletePromotion")),
+    Rule("PROMO-GRAMMAR", DOC, "9.1", "An expression that breaks the grammar (four levels, `and` of one, a non-UUID) is refused", ("createPromotion",)),
+    Rule("PROMO-UNKNOWN-SEGMENT", DOC, "9.2", "A promotion naming a segment the store lacks is refused and not created", ("createPromotion",)),
+    Rule("PROMO-GROUPS", DOC, "9.1", "`group_ids` and `excluded_group_ids` cannot both be non-empty", ("createPromotion",)),
     # the whole document
     Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to the OpenAPI document (Schemathesis)", ()),
 ]

@@ -36,6 +36,7 @@ RATE_LIMIT_HEADERS = {
 }
 SEG = "/segments/{segmentId}/shopper-profiles"
 PROF = "/shopper-profiles/{shopperProfileId}/segments"
+PROMO = "/promotions/{promotionId}"
 # (method, path): (success statuses, error statuses, scope), from BEHAVIOR.md 1, 4, 5 and 7.
 EXPECTED = {
     ("GET", "/segments"): ({"200"}, {"400", "401", "406", "413", "429"}, "read_only"),
@@ -52,6 +53,14 @@ EXPECTED = {
     ("GET", "/customers"): ({"200"}, {"400", "401", "406", "413", "429"}, "read_only"),
     ("POST", "/customers"): ({"200"}, {"400", "401", "403", "406", "413", "415", "422", "429"}, "modify"),
     ("DELETE", "/customers"): ({"204"}, {"400", "401", "403", "406", "429"}, "modify"),
+    # BEHAVIOR.md 9.2: the Promotions slice
+    ("GET", "/promotions"): ({"200"}, {"400", "401", "406", "413", "429"}, "read_only"),
+    ("POST", "/promotions"): ({"201"}, {"400", "401", "403", "406", "409", "413", "415", "422", "429"}, "modify"),
+    ("DELETE", "/promotions"): ({"204"}, {"400", "401", "403", "406", "422", "429"}, "modify"),
+    ("GET", PROMO): ({"200"}, {"400", "401", "404", "406", "429"}, "read_only"),
+    ("PUT", PROMO): ({"200", "201"}, {"400", "401", "403", "404", "406", "409", "413", "415", "422", "429"}, "modify"),
+    ("DELETE", PROMO): ({"204"}, {"400", "401", "403", "404", "406", "429"}, "modify"),
+    ("POST", PROMO + "/codes"): ({"201"}, {"400", "401", "403", "404", "406", "409", "413", "415", "422", "429"}, "modify"),
 }
 OPERATIONS = {(method, path): op for path, method, op in iter_operations(SPEC)}
 OPERATION_IDS = {op["operationId"]: (method, path) for (method, path), op in OPERATIONS.items()}

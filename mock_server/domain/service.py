@@ -26,6 +26,7 @@ from .errors import (
     UnknownReferences,
 )
 from .model import Customer, CustomerView, Page, Segment, ShopperProfile, offset_of
+from .promotion_service import Promotions
 
 MAX_SEGMENTS_PER_STORE = 1000
 MAX_PROFILES_PER_ADD = 50
@@ -57,6 +58,7 @@ class Segmentation:
         self.storage = storage
         self.clock = clock
         self.new_id = new_id
+        self.promotions = Promotions(storage)  # the Promotions slice, on the same stores
 
     def _read(self, store: str):
         return self.storage.transaction(store, write=False)

@@ -46,7 +46,7 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
 
 
 def _customer_ids(entries: list[str] | None) -> list[int] | None:
-    """Digit entries are customer IDs (the document bounds them); others match nothing."""
+    """Digit entries are integer IDs (the document bounds them); others match nothing."""
     if entries is None:
         return None
     return [int(entry) for entry in entries if _DIGITS.fullmatch(entry)]
@@ -145,3 +145,45 @@ def create_customers(svc: Segmentation, call: ApiCall):
 def delete_customers(svc: Segmentation, call: ApiCall):
     svc.delete_customers(call.store, _customer_ids(call.query["id:in"]) or [])
     return 204, None
+
+
+# promotions
+
+
+@handles("listPromotions")
+def list_promotions(svc: Segmentation, call: ApiCall):
+    q = call.query
+    page = svc.promotions.list(call.store, _customer_ids(q.get("id:in")), q.get("redemption_type"), q["page"], q["limit"])
+    return 200, collection(page, dict)
+
+
+@handles("createPromotion")
+def create_promotion(svc: Segmentation, call: ApiCall):
+    return 201, {"data": svc.promotions.create(call.store, call.body), "meta": {}}
+
+
+@handles("deletePromotions")
+def delete_promotions(svc: Segmentation, call: ApiCall):
+    svc.promotions.delete_many(call.store, _customer_ids(call.query.get("id:in")))
+    return 204, None
+
+
+@handles("getPromotion")
+def get_promotion(svc: Segmentation, call: ApiCall):
+    return 200, {"data": svc.promotions.get(call.store, call.path["promotionId"]), "meta": {}}
+
+
+@handles("updatePromotion")
+def update_promotion(svc: Segmentation, call: ApiCall):
+    return 200, {"data": svc.promotions.update(call.store, call.path["promotionId"], call.body), "meta": {}}
+
+
+@handles("deletePromotion")
+def delete_promotion(svc: Segmentation, call: ApiCall):
+    svc.promotions.delete(call.store, call.path["promotionId"])
+    return 204, None
+
+
+@handles("createPromotionCode")
+def create_promotion_code(svc: Segmentation, call: ApiCall):
+    return 201, {"data": svc.promotions.add_code(call.store, call.path["promotionId"], call.body), "meta": {}}

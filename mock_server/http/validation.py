@@ -96,7 +96,7 @@ def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
         if not _DIGITS.fullmatch(text):
             raise RequestInvalid({name: f"`{name}` must be a positive integer written in decimal digits."})
         value = int(text)
-        if parameter.maximum is not None and value > parameter.maximum:
+        if parameter.location == "query" and parameter.maximum is not None and value > parameter.maximum:
             raise LimitExceeded(name, parameter.maximum)
     elif parameter.type == "array":
         value = [entry for text in raw for entry in text.split(",")]

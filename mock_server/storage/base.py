@@ -30,7 +30,7 @@ class TokenInfo:
 
 
 class StoreTx(ABC):
-    """One store's data inside a transaction."""
+    """One store's data inside a transaction (promotions: see ``PromotionStore``)."""
 
     # segments
     @abstractmethod
@@ -103,6 +103,28 @@ class StoreTx(ABC):
         """Make sure later allocations start above ``value``."""
     @abstractmethod
     def delete_customers(self, ids: list[int]) -> None: ...
+
+
+class PromotionStore(ABC):
+    """Promotions of one store, each kept as the document the API answers (plus its codes)."""
+
+    @abstractmethod
+    def promotions_page(self, ids: list[int] | None, redemption_type: str | None, offset: int, limit: int) -> tuple[int, list[dict]]: ...
+    @abstractmethod
+    def promotions_by_id(self, ids: Iterable[int]) -> dict[int, dict]: ...
+    @abstractmethod
+    def save_promotion(self, promotion: dict) -> None:
+        """Insert or replace, by ``promotion["id"]``."""
+
+    @abstractmethod
+    def delete_promotions(self, ids: list[int]) -> int: ...
+    @abstractmethod
+    def coupon_codes(self) -> dict[str, int]:
+        """Every coupon code of the store, lowercased -> its promotion's ID."""
+
+    @abstractmethod
+    def next_counter(self, name: str, count: int = 1) -> list[int]:
+        """The next ``count`` values of a per-store counter (promotion and code IDs)."""
 
 
 class Storage(ABC):

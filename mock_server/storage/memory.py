@@ -8,13 +8,14 @@ transaction that raises has written nothing.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from ..domain.model import Customer, Segment, ShopperProfile
-from .base import Storage, StoreTx, TokenInfo
+from .base import PromotionStore, Storage, StoreTx, TokenInfo
 
 
 class _StoreData:
@@ -31,13 +32,15 @@ class _StoreData:
         self.customers: dict[int, Customer] = {}  # ascending IDs, so insertion order
         self.customer_by_email: dict[str, int] = {}
         self.last_customer_id = 0
+        self.promotions: dict[int, dict] = {}  # ascending IDs
+        self.counters: dict[str, int] = {}
 
 
 def _page(items: Iterable, total: int, offset: int, limit: int) -> list:
     return list(itertools.islice(items, offset, offset + limit)) if offset < total else []
 
 
-class MemoryStoreTx(StoreTx):
+class MemoryStoreTx(StoreTx, PromotionStore):
     def __init__(self, data: _StoreData):
         self.d = data
 
@@ -183,6 +186,35 @@ class MemoryStoreTx(StoreTx):
             customer = self.d.customers.pop(cid, None)
             if customer is not None:
                 del self.d.customer_by_email[customer.email.lower()]
+
+
+    # promotions (documents are copied in and out: callers may change theirs)
+    def promotions_page(self, ids, redemption_type, offset, limit):
+        chosen = [
+            p for pid, p in self.d.promotions.items()
+            if (ids is None or pid in ids) and (redemption_type is None or p["redemption_type"] == redemption_type)
+        ]
+        return len(chosen), [copy.deepcopy(p) for p in chosen[offset : offset + limit]]
+
+    def promotions_by_id(self, ids):
+        return {i: copy.deepcopy(self.d.promotions[i]) for i in ids if i in self.d.promotions}
+
+    def save_promotion(self, promotion):
+        self.d.promotions[promotion["id"]] = copy.deepcopy(promotion)
+
+    def delete_promotions(self, ids):
+        doomed = [i for i in dict.fromkeys(ids) if i in self.d.promotions]
+        for pid in doomed:
+            del self.d.promotions[pid]
+        return len(doomed)
+
+    def coupon_codes(self):
+        return {c["code"].lower(): pid for pid, p in self.d.promotions.items() for c in p.get("codes", [])}
+
+    def next_counter(self, name, count=1):
+        first = self.d.counters.get(name, 0) + 1
+        self.d.counters[name] = first + count - 1
+        return list(range(first, first + count))
 
 
 class MemoryStorage(Storage):

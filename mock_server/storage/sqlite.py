@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..domain.model import Customer, Segment, ShopperProfile
-from .base import Storage, StoreTx, TokenInfo
+from .base import PromotionStore, Storage, StoreTx, TokenInfo
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stores (
@@ -71,6 +71,19 @@ CREATE TABLE IF NOT EXISTS customers (
     PRIMARY KEY (store, id),
     UNIQUE (store, email_lower)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS promotions (
+    store TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    redemption_type TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (store, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    store TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (store, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rate_windows (
     store TEXT PRIMARY KEY,
     start_ms INTEGER NOT NULL,
@@ -88,7 +101,7 @@ def _json(values) -> str:
     return json.dumps(list(values))
 
 
-class SqliteStoreTx(StoreTx):
+class SqliteStoreTx(StoreTx, PromotionStore):
     def __init__(self, conn: sqlite3.Connection, store: str):
         self.c = conn
         self.s = store
@@ -294,6 +307,51 @@ class SqliteStoreTx(StoreTx):
         self.c.execute(f"DELETE FROM customers WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids)))
 
 
+    # promotions
+    def promotions_page(self, ids, redemption_type, offset, limit):
+        where, args = "", []
+        if ids is not None:
+            where += f" AND id IN {IN_LIST}"
+            args.append(_json(ids))
+        if redemption_type is not None:
+            where += " AND redemption_type = ?"
+            args.append(redemption_type)
+        return self._paged(
+            f"SELECT count(*) FROM promotions WHERE store = ?{where}",
+            f"SELECT doc FROM promotions WHERE store = ?{where} ORDER BY id",
+            tuple(args),
+            offset,
+            limit,
+            json.loads,
+        )
+
+    def promotions_by_id(self, ids):
+        rows = self._all(f"SELECT id, doc FROM promotions WHERE store = ? AND id IN {IN_LIST}", _json(ids))
+        return {pid: json.loads(doc) for pid, doc in rows}
+
+    def save_promotion(self, promotion):
+        self.c.execute(
+            "INSERT OR REPLACE INTO promotions (store, id, redemption_type, doc) VALUES (?, ?, ?, ?)",
+            (self.s, promotion["id"], promotion["redemption_type"], json.dumps(promotion)),
+        )
+
+    def delete_promotions(self, ids):
+        return self.c.execute(f"DELETE FROM promotions WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
+
+    def coupon_codes(self):
+        return {
+            code["code"].lower(): pid
+            for pid, doc in self._all("SELECT id, doc FROM promotions WHERE store = ?")
+            for code in json.loads(doc).get("codes", [])
+        }
+
+    def next_counter(self, name, count=1):
+        row = self.c.execute("SELECT value FROM counters WHERE store = ? AND name = ?", (self.s, name)).fetchone()
+        last = row[0] if row else 0
+        self.c.execute("INSERT OR REPLACE INTO counters (store, name, value) VALUES (?, ?, ?)", (self.s, name, last + count))
+        return list(range(last + 1, last + count + 1))
+
+
 class SqliteStorage(Storage):
     def __init__(self, path: str | os.PathLike[str]):
         self.path = str(Path(path))
@@ -358,7 +416,7 @@ class SqliteStorage(Storage):
     def reset(self, store_hash=None):
         where, args = ("", ()) if store_hash is None else (" WHERE store = ?", (store_hash,))
         with self._begin(write=True) as conn:
-            for table in ("memberships", "segments", "profiles", "customers", "rate_windows"):
+            for table in ("memberships", "segments", "profiles", "customers", "rate_windows", "promotions", "counters"):
                 conn.execute(f"DELETE FROM {table}{where}", args)
             conn.execute(
                 "UPDATE stores SET last_customer_id = 0" + ("" if store_hash is None else " WHERE hash = ?"), args

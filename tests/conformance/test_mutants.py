@@ -20,6 +20,7 @@ import mock_server.http.app as app_module
 import mock_server.http.representations as representations
 import mock_server.http.validation as validation_module
 from mock_server.domain import BatchConflict, ResourceNotFound, Segmentation
+from mock_server.domain.promotion_service import Promotions
 from mock_server.http.contract import Contract
 from mock_server.http.handlers import HANDLERS
 from mock_server.storage import MemoryStorage
@@ -242,6 +243,23 @@ def unknown_route_answers_200(mp):
     mp.setattr(api_module.ApiError, "__init__", init)
 
 
+def skip_segment_check(original):
+    return staticmethod(lambda tx, promotion, check_segments: original(tx, promotion, False))
+
+
+def skip_group_check(original):
+    def check(tx, promotion, check_segments):
+        customer = promotion["customer"]
+        saved = customer["excluded_group_ids"]
+        customer["excluded_group_ids"] = [] if customer["group_ids"] else saved
+        try:
+            original(tx, promotion, check_segments)
+        finally:
+            customer["excluded_group_ids"] = saved
+
+    return staticmethod(check)
+
+
 MUTANTS = [
     Mutant("list ignores id:in", "SEG-LIST", lambda mp: wrap(mp, Segmentation, "list_segments", ignore_id_filter)),
     Mutant("create answers 200", "SEG-CREATE", handler_status("createSegments", 200)),
@@ -284,6 +302,10 @@ MUTANTS = [
            lambda mp: wrap(mp, Segmentation, "list_customers", lambda original: lambda self, store, ids, include, page, limit: original(self, store, None, include, page, limit))),
     Mutant("comma list reads the first ID only", "IDIN-FORMS",
            lambda mp: wrap(mp, Segmentation, "list_segments", lambda original: lambda self, store, ids, page, limit: original(self, store, ids[:1] if ids else ids, page, limit))),
+    Mutant("promotion with unknown segments accepted", "PROMO-UNKNOWN-SEGMENT",
+           lambda mp: mp.setattr(Promotions, "_check", skip_segment_check(Promotions._check))),
+    Mutant("both group lists accepted", "PROMO-GROUPS",
+           lambda mp: mp.setattr(Promotions, "_check", skip_group_check(Promotions._check))),
     Mutant("no rate-limit headers", "RATE-LIMIT-HEADERS",
            lambda mp: mp.setattr("mock_server.http.ratelimit.RateState.headers", lambda self: [])),
     Mutant("bad page or limit crashes", "PAGE-LIMIT", lambda mp: wrap(mp, validation_module, "_read_parameter", crash_on_non_digit_integers)),

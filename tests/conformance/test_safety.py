@@ -35,6 +35,10 @@ UNSAFE = [
     ("PUT", "/segments", [], [{"id": OWNED}, {"id": FOREIGN, "name": "x"}]),
     ("POST", f"/segments/{FOREIGN}/shopper-profiles", [], [OWNED]),
     ("DELETE", f"/segments/{FOREIGN}/shopper-profiles", [("id:in", OWNED)], None),
+    ("DELETE", "/promotions/5", [], None),
+    ("PUT", "/promotions/5", [], {"status": "DISABLED"}),
+    ("POST", "/promotions/5/codes", [], {"code": "X"}),
+    ("DELETE", "/promotions", [("id:in", "5")], None),
 ]
 SAFE = [
     ("GET", "/segments", [], None),
@@ -45,6 +49,9 @@ SAFE = [
     ("PUT", "/segments", [], [{"id": OWNED, "name": "x"}, {"id": {"not": "a string"}}]),
     ("POST", f"/segments/{OWNED}/shopper-profiles", [], [FOREIGN]),
     ("PATCH", "/segments", [], None),
+    ("DELETE", "/promotions/42", [], None),
+    ("PUT", "/promotions/042", [], {"status": "DISABLED"}),
+    ("DELETE", "/promotions", [], None),  # absent id:in is refused by the API itself (422)
 ]
 
 

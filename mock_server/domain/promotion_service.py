@@ -1,0 +1,175 @@
+"""The Promotions slice (BEHAVIOR.md 9.2): every rule a schema cannot say.
+
+Request shape, the expression grammar included, is the OpenAPI document's; here:
+unknown segments, codes only on COUPON promotions, unique codes (case-insensitive),
+end not before start, one group list at most, an unchangeable redemption type, and
+the defaults of a promotion. A promotion is kept as the document the API answers,
+plus its codes.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import Conflict, InvalidInput, ResourceNotFound, UnknownReferences, Unprocessable
+from .model import Page, offset_of
+from .promotions import expression_errors, segment_ids_in
+
+if TYPE_CHECKING:
+    from ..storage.base import Storage
+
+EMPTY_CUSTOMER = {"group_ids": [], "excluded_group_ids": [], "minimum_order_count": 0, "segments": None}
+FIELDS = ("name", "redemption_type", "rules", "status", "customer", "start_date", "end_date")
+
+
+def public(promotion: dict[str, Any]) -> dict[str, Any]:
+    """The promotion as the API answers it (codes are not part of it)."""
+    return {k: v for k, v in promotion.items() if k != "codes"}
+
+
+def _instant(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput({field: f"`{value}` is not an RFC 3339 date-time."}) from None
+
+
+class Promotions:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def _read(self, store: str):
+        return self.storage.transaction(store, write=False)
+
+    def _write(self, store: str):
+        return self.storage.transaction(store, write=True)
+
+    @staticmethod
+    def _require(tx, promotion_id: int) -> dict[str, Any]:
+        found = tx.promotions_by_id([promotion_id]).get(promotion_id)
+        if found is None:
+            raise ResourceNotFound({"promotionId": f"Promotion `{promotion_id}` does not exist."})
+        return found
+
+    def list(self, store: str, ids: list[int] | None, redemption_type: str | None, page: int, limit: int) -> Page[dict]:
+        with self._read(store) as tx:
+            total, items = tx.promotions_page(ids, redemption_type, offset_of(page, limit), limit)
+        return Page([public(p) for p in items], total, page, limit)
+
+    def get(self, store: str, promotion_id: int) -> dict[str, Any]:
+        with self._read(store) as tx:
+            return public(self._require(tx, promotion_id))
+
+    def create(self, store: str, body: dict[str, Any]) -> dict[str, Any]:
+        promotion = {
+            "id": 0,
+            "name": body["name"],
+            "redemption_type": body["redemption_type"],
+            "status": body.get("status", "ENABLED"),
+            "rules": body["rules"],
+            "customer": {**EMPTY_CUSTOMER, **body.get("customer", {})},
+            "start_date": body.get("start_date"),
+            "end_date": body.get("end_date"),
+            "current_uses": 0,
+            "created_from": "api",
+            "codes": [],
+        }
+        code = body.get("codes")
+        with self._write(store) as tx:
+            self._check(tx, promotion, check_segments=True)
+            if code is not None and promotion["redemption_type"] != "COUPON":
+                raise Unprocessable({"codes": "Only COUPON promotions have codes."}, title="The promotion cannot be saved.")
+            if code is not None:
+                self._check_code_free(tx, code["code"])
+            [promotion["id"]] = tx.next_counter("promotion")
+            if code is not None:
+                promotion["codes"].append(self._new_code(tx, code))
+            tx.save_promotion(promotion)
+        return public(promotion)
+
+    def update(self, store: str, promotion_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        with self._write(store) as tx:
+            promotion = self._require(tx, promotion_id)
+            if "redemption_type" in body and body["redemption_type"] != promotion["redemption_type"]:
+                raise Unprocessable(
+                    {"redemption_type": "The redemption type of a promotion cannot change."},
+                    title="The promotion cannot be saved.",
+                )
+            changed = copy.deepcopy(promotion)
+            for field in FIELDS:
+                if field in body:
+                    changed[field] = {**EMPTY_CUSTOMER, **body[field]} if field == "customer" else body[field]
+            self._check(tx, changed, check_segments="customer" in body)
+            tx.save_promotion(changed)
+        return public(changed)
+
+    def delete(self, store: str, promotion_id: int) -> None:
+        with self._write(store) as tx:
+            self._require(tx, promotion_id)
+            tx.delete_promotions([promotion_id])
+
+    def delete_many(self, store: str, ids: list[int] | None) -> int:
+        if ids is None:
+            raise Unprocessable(
+                {"id:in": "Name the promotions to delete with id:in."}, title="The promotions cannot be deleted."
+            )
+        with self._write(store) as tx:
+            return tx.delete_promotions(ids)
+
+    def add_code(self, store: str, promotion_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        with self._write(store) as tx:
+            promotion = self._require(tx, promotion_id)
+            if promotion["redemption_type"] != "COUPON":
+                raise Unprocessable({"promotionId": "Only COUPON promotions have codes."}, title="The code cannot be added.")
+            self._check_code_free(tx, body["code"])
+            code = self._new_code(tx, body)
+            promotion["codes"].append(code)
+            tx.save_promotion(promotion)
+        return code
+
+    # rules
+
+    @staticmethod
+    def _new_code(tx, body: dict[str, Any]) -> dict[str, Any]:
+        [code_id] = tx.next_counter("code")
+        return {"id": code_id, "code": body["code"], "max_uses": body.get("max_uses", 0), "current_uses": 0}
+
+    @staticmethod
+    def _check_code_free(tx, code: str) -> None:
+        if code.lower() in tx.coupon_codes():
+            raise Conflict({"code": f"Code `{code}` is already used."}, title="Coupon codes are unique in a store.")
+
+    @staticmethod
+    def _check(tx, promotion: dict[str, Any], check_segments: bool) -> None:
+        customer = promotion["customer"]
+        expression = customer.get("segments")
+        if expression is not None:
+            grammar = expression_errors(expression, "customer.segments")
+            if grammar:
+                raise InvalidInput(grammar)
+        problems: dict[str, str] = {}
+        if customer["group_ids"] and customer["excluded_group_ids"]:
+            problems["customer.excluded_group_ids"] = "Only one of group_ids and excluded_group_ids may be non-empty."
+        start, end = _instant(promotion["start_date"], "start_date"), _instant(promotion["end_date"], "end_date")
+        if start and end:
+            try:
+                backwards = end < start
+            except TypeError:  # one has an offset, the other not: compare as given is impossible
+                backwards = False
+            if backwards:
+                problems["end_date"] = "The end date is before the start date."
+        if problems:
+            raise Unprocessable(problems, title="The promotion cannot be saved.")
+        if check_segments and expression is not None:
+            named = segment_ids_in(expression)
+            known = tx.segments_by_id(named)
+            unknown = [sid for sid in dict.fromkeys(named) if sid not in known]
+            if unknown:
+                raise UnknownReferences(
+                    {"customer.segments": f"Segments do not exist: {', '.join(unknown)}."},
+                    title="The promotion cannot be saved.",
+                )

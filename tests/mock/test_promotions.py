@@ -1,0 +1,136 @@
+"""The Promotions slice (BEHAVIOR.md 9.1, 9.2) over HTTP, both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+RULES = [{"action": {"cart_value": {"discount": {"percentage_amount": "10"}}}}]
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def create(api, expect=201, **fields):
+    body = {"name": "Promo", "redemption_type": "AUTOMATIC", "rules": RULES, **fields}
+    response = api.post("/promotions", json=body)
+    assert response.status_code == expect, response.text
+    return response.json()["data"] if expect == 201 else response.json()
+
+
+def test_create_fills_the_defaults_and_echoes_what_was_given(api):
+    promotion = create(api, start_date="2025-01-01T00:00:00+01:00")
+    assert promotion["id"] == 1 and promotion["status"] == "ENABLED" and promotion["rules"] == RULES
+    assert promotion["customer"] == {"group_ids": [], "excluded_group_ids": [], "minimum_order_count": 0, "segments": None}
+    assert (promotion["start_date"], promotion["end_date"]) == ("2025-01-01T00:00:00+01:00", None)
+    assert promotion["current_uses"] == 0 and promotion["created_from"] == "api"
+    assert api.get("/promotions/1").json() == {"data": promotion, "meta": {}}
+
+
+def test_every_operator_is_stored_as_given(api, make):
+    a, b = (s["id"] for s in make.segments(2))
+    expression = {"and": [{"or": [{"id": [a, a]}, {"id": [b]}]}, {"not": {"id": [b]}}]}
+    assert create(api, customer={"segments": expression})["customer"]["segments"] == expression
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        {"not": {"not": {"not": {"id": [MISSING]}}}},
+        {"and": [{"id": [MISSING]}]},
+        {"or": []},
+        {"id": []},
+        {"id": ["not-a-uuid"]},
+        {"id": [MISSING], "not": {"id": [MISSING]}},
+        {"xor": [{"id": [MISSING]}, {"id": [MISSING]}]},
+        {"and": [{"or": [{"not": {"id": [MISSING]}}, {"id": [MISSING]}]}, {"id": [MISSING]}]},
+    ],
+)
+def test_grammar_errors_are_400(api, expression):
+    assert create(api, expect=400, customer={"segments": expression})["status"] == 400
+    assert api.get("/promotions").json()["data"] == []
+
+
+def test_unprocessable_promotions_are_422_and_not_created(api, make):
+    segment = make.segment()
+    cases = [
+        {"customer": {"segments": {"id": [segment["id"], MISSING]}}},
+        {"customer": {"segments": {"id": [segment["id"].upper()]}}},
+        {"customer": {"group_ids": [1], "excluded_group_ids": [2]}},
+        {"codes": {"code": "AUTO"}},
+        {"start_date": "2025-02-01T00:00:00Z", "end_date": "2025-01-31T20:00:00-02:00"},  # 22:00 UTC: before
+    ]
+    for fields in cases:
+        assert create(api, expect=422, **fields)["status"] == 422, fields
+    assert api.get("/promotions").json()["data"] == []
+    # 23:00 at -02:00 is 01:00 UTC the next day: after the start, so fine (dates compare as instants)
+    create(api, start_date="2025-02-01T00:00:00Z", end_date="2025-01-31T23:00:00-02:00")
+
+
+def test_list_filters_and_pages(api):
+    ids = [create(api, name=f"p{i}", redemption_type=kind)["id"] for i, kind in enumerate(["AUTOMATIC", "COUPON", "COUPON"])]
+    assert [p["id"] for p in api.get("/promotions?redemption_type=COUPON").json()["data"]] == ids[1:]
+    assert [p["id"] for p in api.get(f"/promotions?id:in={ids[2]},{ids[0]},x").json()["data"]] == [ids[0], ids[2]]
+    assert api.get("/promotions?limit=2&page=2").json()["meta"]["pagination"]["total_pages"] == 2
+    assert api.get("/promotions?redemption_type=FREE").status_code == 400
+
+
+def test_update_changes_given_fields_and_replaces_customer_whole(api, make):
+    segment = make.segment()
+    promotion = create(api, customer={"group_ids": [2], "segments": {"id": [segment["id"]]}})
+    response = api.put(f"/promotions/{promotion['id']}", json={"status": "DISABLED", "customer": {"minimum_order_count": 3}})
+    assert response.status_code == 200
+    updated = response.json()["data"]
+    assert updated["status"] == "DISABLED" and updated["name"] == promotion["name"]
+    assert updated["customer"] == {"group_ids": [], "excluded_group_ids": [], "minimum_order_count": 3, "segments": None}
+    assert api.put(f"/promotions/{promotion['id']}", json={"redemption_type": "COUPON"}).status_code == 422
+    assert api.put(f"/promotions/{promotion['id']}", json={}).json()["data"] == updated
+    assert api.put("/promotions/999", json={}).status_code == 404
+
+
+def test_codes_only_for_coupons_unique_case_insensitively(api):
+    coupon = create(api, redemption_type="COUPON", codes={"code": "SAVE10", "max_uses": 5})
+    automatic = create(api, name="auto")
+    response = api.post(f"/promotions/{coupon['id']}/codes", json={"code": "MORE"})
+    assert response.status_code == 201
+    assert response.json()["data"] == {"id": 2, "code": "MORE", "max_uses": 0, "current_uses": 0}
+    assert api.post(f"/promotions/{coupon['id']}/codes", json={"code": "save10"}).status_code == 409
+    assert create(api, expect=409, name="again", redemption_type="COUPON", codes={"code": "more"})["status"] == 409
+    assert api.post(f"/promotions/{automatic['id']}/codes", json={"code": "NEW"}).status_code == 422
+    assert api.post("/promotions/999/codes", json={"code": "NEW"}).status_code == 404
+    for bad in ({"code": ""}, {"code": "x" * 51}, {"code": "X", "max_uses": -1}, {}):
+        assert api.post(f"/promotions/{coupon['id']}/codes", json=bad).status_code == 400, bad
+
+
+def test_deletes(api):
+    ids = [create(api, name=f"p{i}")["id"] for i in range(3)]
+    assert api.delete("/promotions").status_code == 422  # absent id:in deletes nothing
+    assert api.delete("/promotions?ids=1").status_code == 422
+    assert len(api.get("/promotions").json()["data"]) == 3
+    assert api.delete("/promotions?id:in=").status_code == 204
+    assert api.delete(f"/promotions?id:in={ids[0]}").status_code == 204
+    assert api.delete(f"/promotions/{ids[1]}").status_code == 204
+    assert api.delete(f"/promotions/{ids[1]}").status_code == 404
+    assert [p["id"] for p in api.get("/promotions").json()["data"]] == [ids[2]]
+
+
+def test_deleting_a_targeted_segment_leaves_the_promotion(api, make):
+    segment = make.segment()
+    promotion = create(api, customer={"segments": {"not": {"id": [segment["id"]]}}})
+    api.delete(f"/segments?id:in={segment['id']}")
+    assert api.get(f"/promotions/{promotion['id']}").json()["data"]["customer"]["segments"] == {"not": {"id": [segment["id"]]}}
+    assert api.put(f"/promotions/{promotion['id']}", json={"status": "DISABLED"}).status_code == 200
+
+
+def test_scopes_and_ids(api, readonly):
+    promotion = create(api)
+    assert readonly.get(f"/promotions/{promotion['id']}").status_code == 200
+    assert readonly.get("/promotions").status_code == 200
+    assert readonly.put(f"/promotions/{promotion['id']}", json={}).status_code == 403
+    assert readonly.post("/promotions", json={"name": "n", "redemption_type": "AUTOMATIC", "rules": RULES}).status_code == 403
+    for bad in ("0", "abc", "99999999999", "1.5"):
+        assert api.get(f"/promotions/{bad}").status_code == 400, bad
+    assert api.get("/promotions/424242").status_code == 404
+    assert api.request("PATCH", f"/promotions/{promotion['id']}").headers["Allow"] == "GET, PUT, DELETE"
+
+
+def test_unknown_promotion_fields_are_ignored(api):
+    promotion = create(api, coupon_overrides_automatic=True, notifications=[])
+    assert "coupon_overrides_automatic" not in promotion
