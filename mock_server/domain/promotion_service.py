@@ -10,12 +10,14 @@ plus its codes.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, InvalidInput, ResourceNotFound, UnknownReferences, Unprocessable
 from .model import Page, offset_of
-from .promotions import expression_errors, segment_ids_in
+from .promotions import CouponCode, Promotion, Shopper, eligibility, expression_errors, segment_ids_in
 
 if TYPE_CHECKING:
     from ..storage.base import Storage
@@ -38,9 +40,27 @@ def _instant(value: str | None, field: str) -> datetime | None:
         raise InvalidInput({field: f"`{value}` is not an RFC 3339 date-time."}) from None
 
 
+def evaluable(promotion: dict[str, Any]) -> Promotion:
+    """A stored promotion as the evaluator's record."""
+    customer = promotion["customer"]
+    return Promotion(
+        id=promotion["id"],
+        redemption_type=promotion["redemption_type"],
+        status=promotion["status"],
+        start_date=datetime.fromisoformat(promotion["start_date"]) if promotion["start_date"] else None,
+        end_date=datetime.fromisoformat(promotion["end_date"]) if promotion["end_date"] else None,
+        group_ids=tuple(customer["group_ids"]),
+        excluded_group_ids=tuple(customer["excluded_group_ids"]),
+        minimum_order_count=customer["minimum_order_count"],
+        segments=customer["segments"],
+        codes=tuple(CouponCode(c["code"], c["max_uses"], c["current_uses"]) for c in promotion.get("codes", [])),
+    )
+
+
 class Promotions:
-    def __init__(self, storage: Storage):
+    def __init__(self, storage: Storage, clock: Callable[[], float] = time.time):
         self.storage = storage
+        self.clock = clock
 
     def _read(self, store: str):
         return self.storage.transaction(store, write=False)
@@ -130,6 +150,39 @@ class Promotions:
             promotion["codes"].append(code)
             tx.save_promotion(promotion)
         return code
+
+    # which promotions apply (BEHAVIOR 9.3), and the facts a test may set
+
+    def eligibility(self, store: str, customer_id: int | None, code: str | None) -> list[dict[str, Any]]:
+        """Every promotion of the store, in ID order, with ``applies`` and the first failing reason."""
+        now = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
+        with self._read(store) as tx:
+            shopper = Shopper()
+            if customer_id:  # None or 0: a guest
+                customer = tx.customers_by_id([customer_id]).get(customer_id)
+                if customer is None:
+                    raise ResourceNotFound({"customer_id": f"Customer `{customer_id}` does not exist."})
+                profile = tx.profile_ids_by_customer([customer_id]).get(customer_id)
+                segments = tx.segment_ids_of_profiles([profile]).get(profile, []) if profile else []
+                shopper = Shopper(customer_id, customer.customer_group_id, tx.order_counts().get(customer_id, 0), frozenset(segments))
+            _, promotions = tx.promotions_page(None, None, 0, 10**12)
+        return [eligibility(evaluable(p), shopper, code, now) for p in promotions]
+
+    def set_order_count(self, store: str, customer_id: int, count: int) -> None:
+        with self._write(store) as tx:
+            if customer_id not in tx.customers_by_id([customer_id]):
+                raise ResourceNotFound({"customer_id": f"Customer `{customer_id}` does not exist."})
+            tx.set_order_count(customer_id, count)
+
+    def set_code_uses(self, store: str, promotion_id: int, code: str, uses: int) -> dict[str, Any]:
+        with self._write(store) as tx:
+            promotion = self._require(tx, promotion_id)
+            found = next((c for c in promotion.get("codes", []) if c["code"].lower() == code.lower()), None)
+            if found is None:
+                raise ResourceNotFound({"code": f"Promotion `{promotion_id}` has no code `{code}`."})
+            found["current_uses"] = uses
+            tx.save_promotion(promotion)
+        return found
 
     # rules
 

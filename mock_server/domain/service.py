@@ -58,7 +58,7 @@ class Segmentation:
         self.storage = storage
         self.clock = clock
         self.new_id = new_id
-        self.promotions = Promotions(storage)  # the Promotions slice, on the same stores
+        self.promotions = Promotions(storage, clock)  # the Promotions slice, on the same stores
 
     def _read(self, store: str):
         return self.storage.transaction(store, write=False)

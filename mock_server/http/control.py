@@ -10,6 +10,9 @@
     GET/PUT/DELETE /_mock/stores/{H}/faults       {latency_ms?, responses?: [...], concurrency_limit?}
     POST   /_mock/seed                            fixture (JSON or YAML): replace the named stores' data
     GET    /_mock/snapshot[?store_hash=H]         the same format, seedable back
+    POST   /_mock/stores/{H}/eligibility          {customer_id: int|null, code?}: which promotions apply
+    PUT    /_mock/stores/{H}/customers/{id}/order-count          {order_count}
+    PUT    /_mock/stores/{H}/promotions/{id}/codes/{code}/uses   {current_uses}
     GET    /_mock/journal?store_hash&method&path&status&unscoped_delete&limit
     DELETE /_mock/journal[?store_hash=H]
 """
@@ -23,7 +26,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, Response, request
 
-from ..domain import DomainError, Segmentation
+from ..domain import DomainError, ResourceNotFound, Segmentation
 from ..domain.fixtures import seed_store, snapshot_store
 from ..storage.base import SCOPES, Storage
 from .api import json_response
@@ -104,7 +107,9 @@ def create_control_blueprint(
         return json_response(error.status, {"status": error.status, "title": str(error)})
 
     @control.errorhandler(DomainError)
-    def fixture_error(error: DomainError) -> Response:
+    def domain_error(error: DomainError) -> Response:
+        if isinstance(error, ResourceNotFound):
+            return json_response(404, {"status": 404, "title": error.title, "errors": error.errors})
         return json_response(400, {"status": 400, "title": "The fixture is not valid.", "errors": error.errors})
 
     @control.get("/health")
@@ -184,6 +189,36 @@ def create_control_blueprint(
         require_store(store_hash)
         faults.by_store[store_hash] = parse_faults({})
         return json_response(204, None)
+
+    @control.post("/stores/<store_hash>/eligibility")
+    def eligibility(store_hash: str) -> Response:
+        """Which promotions apply to a shopper: a signed-in customer, or a guest (null or 0)."""
+        require_store(store_hash)
+        body = _body()
+        customer_id, code = body.get("customer_id"), body.get("code")
+        if customer_id is not None and (not isinstance(customer_id, int) or isinstance(customer_id, bool) or customer_id < 0):
+            raise ControlError(400, "customer_id is a customer's ID, or null (or 0) for a guest")
+        if code is not None and not isinstance(code, str):
+            raise ControlError(400, "code is a string or null")
+        answers = service.promotions.eligibility(store_hash, customer_id, code)
+        return json_response(200, {"data": answers})
+
+    @control.put("/stores/<store_hash>/customers/<int:customer_id>/order-count")
+    def order_count(store_hash: str, customer_id: int) -> Response:
+        require_store(store_hash)
+        count = _body().get("order_count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ControlError(400, "order_count is a non-negative integer")
+        service.promotions.set_order_count(store_hash, customer_id, count)
+        return json_response(200, {"customer_id": customer_id, "order_count": count})
+
+    @control.put("/stores/<store_hash>/promotions/<int:promotion_id>/codes/<code>/uses")
+    def code_uses(store_hash: str, promotion_id: int, code: str) -> Response:
+        require_store(store_hash)
+        uses = _body().get("current_uses")
+        if not isinstance(uses, int) or isinstance(uses, bool) or uses < 0:
+            raise ControlError(400, "current_uses is a non-negative integer")
+        return json_response(200, service.promotions.set_code_uses(store_hash, promotion_id, code, uses))
 
     @control.post("/seed")
     def seed() -> Response:

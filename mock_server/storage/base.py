@@ -123,6 +123,13 @@ class PromotionStore(ABC):
         """Every coupon code of the store, lowercased -> its promotion's ID."""
 
     @abstractmethod
+    def order_counts(self) -> dict[int, int]:
+        """Customers' order counts that were set (every other customer has 0)."""
+
+    @abstractmethod
+    def set_order_count(self, customer_id: int, count: int) -> None: ...
+
+    @abstractmethod
     def next_counter(self, name: str, count: int = 1) -> list[int]:
         """The next ``count`` values of a per-store counter (promotion and code IDs)."""
 

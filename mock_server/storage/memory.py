@@ -34,6 +34,7 @@ class _StoreData:
         self.last_customer_id = 0
         self.promotions: dict[int, dict] = {}  # ascending IDs
         self.counters: dict[str, int] = {}
+        self.order_counts: dict[int, int] = {}
 
 
 def _page(items: Iterable, total: int, offset: int, limit: int) -> list:
@@ -210,6 +211,12 @@ class MemoryStoreTx(StoreTx, PromotionStore):
 
     def coupon_codes(self):
         return {c["code"].lower(): pid for pid, p in self.d.promotions.items() for c in p.get("codes", [])}
+
+    def order_counts(self):
+        return dict(self.d.order_counts)
+
+    def set_order_count(self, customer_id, count):
+        self.d.order_counts[customer_id] = count
 
     def next_counter(self, name, count=1):
         first = self.d.counters.get(name, 0) + 1

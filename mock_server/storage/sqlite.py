@@ -345,6 +345,12 @@ class SqliteStoreTx(StoreTx, PromotionStore):
             for code in json.loads(doc).get("codes", [])
         }
 
+    def order_counts(self):
+        return {int(name[len("orders:"):]): value for name, value in self._all("SELECT name, value FROM counters WHERE store = ? AND name LIKE 'orders:%'")}
+
+    def set_order_count(self, customer_id, count):
+        self.c.execute("INSERT OR REPLACE INTO counters (store, name, value) VALUES (?, ?, ?)", (self.s, f"orders:{customer_id}", count))
+
     def next_counter(self, name, count=1):
         row = self.c.execute("SELECT value FROM counters WHERE store = ? AND name = ?", (self.s, name)).fetchone()
         last = row[0] if row else 0

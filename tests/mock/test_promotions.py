@@ -134,3 +134,59 @@ def test_scopes_and_ids(api, readonly):
 def test_unknown_promotion_fields_are_ignored(api):
     promotion = create(api, coupon_overrides_automatic=True, notifications=[])
     assert "coupon_overrides_automatic" not in promotion
+
+
+# which promotions apply (BEHAVIOR 9.3), through the control plane
+
+import requests  # noqa: E402
+
+
+def applies(mock, customer_id, code=None):
+    response = requests.post(f"{mock.url}/_mock/stores/store1/eligibility", json={"customer_id": customer_id, "code": code}, timeout=30)
+    assert response.status_code == 200, response.text
+    return {item["id"]: item.get("reason", "applies") for item in response.json()["data"]}
+
+
+def test_faq_scenario_and_moving_profiles(mock, api, make):
+    vip, lapsed = make.segments(2)
+    signed_in, other = make.profiles(2)
+    make.add(vip, signed_in)
+    auto = create(api, name="auto", customer={"segments": {"id": [vip["id"]]}})["id"]
+    coupon = create(api, name="coupon", redemption_type="COUPON", codes={"code": "VIP10", "max_uses": 2},
+                    customer={"segments": {"id": [vip["id"]]}})["id"]
+    not_lapsed = create(api, name="not lapsed", customer={"segments": {"not": {"id": [lapsed["id"]]}}})["id"]
+    me = signed_in["customer_id"]
+    assert applies(mock, me) == {auto: "applies", coupon: "coupon_required", not_lapsed: "applies"}
+    assert applies(mock, me, "vip10")[coupon] == "applies"
+    assert applies(mock, me, "OTHER")[coupon] == "coupon_invalid"
+    assert applies(mock, None) == {auto: "guest_not_targetable", coupon: "guest_not_targetable", not_lapsed: "guest_not_targetable"}
+    assert applies(mock, 0) == applies(mock, None)
+    assert applies(mock, other["customer_id"])[auto] == "not_in_segment"
+    # move the profile from VIP to Lapsed: the answers follow
+    api.delete(f"/segments/{vip['id']}/shopper-profiles?id:in={signed_in['id']}")
+    make.add(lapsed, signed_in)
+    assert applies(mock, me) == {auto: "not_in_segment", coupon: "not_in_segment", not_lapsed: "not_in_segment"}
+    # deleting Lapsed: {"not": {"id": [gone]}} is true again, {"id": [gone]} false
+    api.delete(f"/segments?id:in={lapsed['id']},{vip['id']}")
+    assert applies(mock, me) == {auto: "not_in_segment", coupon: "not_in_segment", not_lapsed: "applies"}
+
+
+def test_order_counts_code_uses_groups_and_dates(mock, api, make):
+    [customer] = make.customers(1)
+    cid = customer["id"]
+    loyal = create(api, name="loyal", customer={"minimum_order_count": 3})["id"]
+    grouped = create(api, name="grouped", customer={"group_ids": [0]})["id"]
+    later = create(api, name="later", start_date="2030-01-01T00:00:00Z")["id"]
+    over = create(api, name="over", end_date="2020-01-01T00:00:00+02:00")["id"]
+    off = create(api, name="off", status="DISABLED")["id"]
+    limited = create(api, name="limited", redemption_type="COUPON", codes={"code": "ONCE", "max_uses": 1})["id"]
+    answers = applies(mock, cid, "once")
+    assert answers == {loyal: "min_orders", grouped: "applies", later: "not_started", over: "expired", off: "disabled", limited: "applies"}
+    assert requests.put(f"{mock.url}/_mock/stores/store1/customers/{cid}/order-count", json={"order_count": 3}, timeout=30).status_code == 200
+    assert requests.put(f"{mock.url}/_mock/stores/store1/promotions/{limited}/codes/ONCE/uses", json={"current_uses": 1}, timeout=30).status_code == 200
+    answers = applies(mock, cid, "ONCE")
+    assert answers[loyal] == "applies" and answers[limited] == "max_uses_reached"
+    assert requests.post(f"{mock.url}/_mock/stores/store1/eligibility", json={"customer_id": 999}, timeout=30).status_code == 404
+    assert requests.post(f"{mock.url}/_mock/stores/store1/eligibility", json={"customer_id": "1"}, timeout=30).status_code == 400
+    assert requests.put(f"{mock.url}/_mock/stores/store1/customers/999/order-count", json={"order_count": 1}, timeout=30).status_code == 404
+    assert requests.put(f"{mock.url}/_mock/stores/store1/promotions/{limited}/codes/NOPE/uses", json={"current_uses": 1}, timeout=30).status_code == 404
