@@ -6,6 +6,9 @@ The format (JSON or YAML), per store::
     shopper_profiles: [{id?, customer_id, created_at?, updated_at?}]
     segments:         [{id?, name, description?, created_at?, updated_at?, shopper_profile_ids?: [...]}]
     last_customer_id: int   (optional: IDs allocated later start above it)
+    promotions:       [{id?, name, redemption_type, rules, status?, customer?, start_date?, end_date?,
+                        current_uses?, codes?: [{code, max_uses?, current_uses?}]}]
+    order_counts:     [{customer_id, order_count}]
 
 IDs and timestamps are generated when absent (timestamps: now). Order is creation
 order. Seeding checks every invariant the API keeps (unique names and emails, at most
@@ -18,10 +21,13 @@ from __future__ import annotations
 import calendar
 import re
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
 from .model import Customer, Segment, ShopperProfile
+from .promotion_service import EMPTY_CUSTOMER
+from .promotions import expression_errors, segment_ids_in
 from .service import MAX_SEGMENTS_PER_STORE
 
 if TYPE_CHECKING:
@@ -149,7 +155,91 @@ def parse_store_fixture(service: Segmentation, data: dict[str, Any], prefix: str
     last = data.get("last_customer_id", max(customer_ids, default=0))
     if _int(last, f"{prefix}last_customer_id", 0) < max(customer_ids, default=0):
         raise InvalidInput({f"{prefix}last_customer_id": "must be at least the highest customer ID"})
-    return {"customers": customers, "profiles": profiles, "segments": segments, "memberships": memberships, "last": last}
+    promotions = _parse_promotions(data.get("promotions") or [], {s.id for s in segments}, prefix)
+    order_counts = {}
+    for i, item in enumerate(data.get("order_counts") or []):
+        at = f"{prefix}order_counts[{i}]"
+        cid = _int(item.get("customer_id") if isinstance(item, dict) else None, f"{at}.customer_id", 1)
+        if cid not in known_customers:
+            raise InvalidInput({f"{at}.customer_id": f"customer `{cid}` is not in the fixture"})
+        order_counts[cid] = _int(item.get("order_count"), f"{at}.order_count", 0)
+    return {
+        "customers": customers,
+        "profiles": profiles,
+        "segments": segments,
+        "memberships": memberships,
+        "last": last,
+        "promotions": promotions,
+        "order_counts": order_counts,
+    }
+
+
+def _parse_promotions(items: list, segment_ids: set[str], prefix: str) -> list[dict[str, Any]]:
+    """Promotions as stored: the API's rules, with segments looked up in the fixture."""
+    promotions: list[dict[str, Any]] = []
+    codes_seen: set[str] = set()
+    code_id = 0
+    for i, item in enumerate(items):
+        at = f"{prefix}promotions[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput({at: "must be a mapping"})
+        pid = _int(item.get("id", (promotions[-1]["id"] if promotions else 0) + 1), f"{at}.id", 1)
+        if promotions and pid <= promotions[-1]["id"]:
+            raise InvalidInput({f"{at}.id": "IDs must be ascending"})
+        kind = item.get("redemption_type")
+        if kind not in ("AUTOMATIC", "COUPON"):
+            raise InvalidInput({f"{at}.redemption_type": "must be AUTOMATIC or COUPON"})
+        if item.get("status", "ENABLED") not in ("ENABLED", "DISABLED"):
+            raise InvalidInput({f"{at}.status": "must be ENABLED or DISABLED"})
+        rules = item.get("rules")
+        if not isinstance(rules, list) or not rules or not all(isinstance(r, dict) for r in rules):
+            raise InvalidInput({f"{at}.rules": "must be a non-empty list of rule objects"})
+        customer = {**EMPTY_CUSTOMER, **(item.get("customer") or {})}
+        expression = customer["segments"]
+        if expression is not None:
+            grammar = expression_errors(expression, f"{at}.customer.segments")
+            if grammar:
+                raise InvalidInput(grammar)
+            unknown = [sid for sid in segment_ids_in(expression) if sid not in segment_ids]
+            if unknown:
+                raise InvalidInput({f"{at}.customer.segments": f"segments not in the fixture: {unknown[:5]}"})
+        if customer["group_ids"] and customer["excluded_group_ids"]:
+            raise InvalidInput({f"{at}.customer": "only one of group_ids and excluded_group_ids may be non-empty"})
+        codes = []
+        for j, code in enumerate(item.get("codes") or []):
+            where = f"{at}.codes[{j}]"
+            if kind != "COUPON":
+                raise InvalidInput({where: "only COUPON promotions have codes"})
+            text = _text(code.get("code") if isinstance(code, dict) else None, f"{where}.code", 50)
+            if text.lower() in codes_seen:
+                raise InvalidInput({f"{where}.code": f"`{text}` is used twice"})
+            codes_seen.add(text.lower())
+            code_id += 1
+            codes.append({"id": code.get("id", code_id), "code": text,
+                          "max_uses": _int(code.get("max_uses", 0), f"{where}.max_uses", 0),
+                          "current_uses": _int(code.get("current_uses", 0), f"{where}.current_uses", 0)})
+            code_id = max(code_id, codes[-1]["id"])
+        for field in ("start_date", "end_date"):
+            value = item.get(field)
+            try:
+                if value is not None:
+                    datetime.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise InvalidInput({f"{at}.{field}": "must be an RFC 3339 date-time or null"}) from None
+        promotions.append({
+            "id": pid,
+            "name": _text(item.get("name"), f"{at}.name", 255),
+            "redemption_type": kind,
+            "status": item.get("status", "ENABLED"),
+            "rules": rules,
+            "customer": customer,
+            "start_date": item.get("start_date"),
+            "end_date": item.get("end_date"),
+            "current_uses": _int(item.get("current_uses", 0), f"{at}.current_uses", 0),
+            "created_from": item.get("created_from", "api"),
+            "codes": codes,
+        })
+    return promotions
 
 
 def seed_store(service: Segmentation, store: str, data: dict[str, Any], prefix: str = "") -> None:
@@ -164,6 +254,15 @@ def seed_store(service: Segmentation, store: str, data: dict[str, Any], prefix: 
         for segment_id, members in records["memberships"]:
             if members:
                 tx.add_members(segment_id, members)
+        for promotion in records["promotions"]:
+            tx.save_promotion(promotion)
+        if records["promotions"]:
+            tx.next_counter("promotion", records["promotions"][-1]["id"])
+            codes = [c["id"] for p in records["promotions"] for c in p["codes"]]
+            if codes:
+                tx.next_counter("code", max(codes))
+        for customer_id, count in records["order_counts"].items():
+            tx.set_order_count(customer_id, count)
 
 
 def snapshot_store(service: Segmentation, store: str) -> dict[str, Any]:
@@ -175,9 +274,13 @@ def snapshot_store(service: Segmentation, store: str) -> dict[str, Any]:
         _, segments = tx.segments_page(None, 0, everything)
         members = {s.id: [p.id for p in tx.segment_members_page(s.id, 0, everything)[1]] for s in segments}
         last = tx.last_customer_id()
+        _, promotions = tx.promotions_page(None, None, 0, everything)
+        order_counts = tx.order_counts()
     return {
         "customers": customers,
         "shopper_profiles": profiles,
         "segments": [(segment, members[segment.id]) for segment in segments],
         "last_customer_id": last,
+        "promotions": promotions,
+        "order_counts": [{"customer_id": c, "order_count": n} for c, n in sorted(order_counts.items())],
     }

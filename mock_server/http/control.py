@@ -59,6 +59,8 @@ def render_snapshot(records: dict[str, Any]) -> dict[str, Any]:
         "shopper_profiles": [profile_json(p) for p in records["shopper_profiles"]],
         "segments": [{**segment_json(s), "shopper_profile_ids": members} for s, members in records["segments"]],
         "last_customer_id": records["last_customer_id"],
+        "promotions": records["promotions"],
+        "order_counts": records["order_counts"],
     }
 
 

@@ -190,3 +190,61 @@ def test_order_counts_code_uses_groups_and_dates(mock, api, make):
     assert requests.post(f"{mock.url}/_mock/stores/store1/eligibility", json={"customer_id": "1"}, timeout=30).status_code == 400
     assert requests.put(f"{mock.url}/_mock/stores/store1/customers/999/order-count", json={"order_count": 1}, timeout=30).status_code == 404
     assert requests.put(f"{mock.url}/_mock/stores/store1/promotions/{limited}/codes/NOPE/uses", json={"current_uses": 1}, timeout=30).status_code == 404
+
+
+SCENARIO = {
+    "stores": [
+        {
+            "store_hash": "store1",
+            "customers": [
+                {"id": 1, "email": "member@example.com", "first_name": "M", "last_name": "E"},
+                {"id": 2, "email": "outsider@example.com", "first_name": "O", "last_name": "U", "customer_group_id": 4},
+            ],
+            "shopper_profiles": [{"id": "11111111-1111-4111-8111-111111111111", "customer_id": 1}],
+            "segments": [{"id": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "name": "VIP",
+                          "shopper_profile_ids": ["11111111-1111-4111-8111-111111111111"]}],
+            "promotions": [
+                {"name": "VIP auto", "redemption_type": "AUTOMATIC", "rules": [{"action": {}}],
+                 "customer": {"segments": {"id": ["aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"]}}},
+                {"id": 7, "name": "VIP coupon", "redemption_type": "COUPON", "rules": [{"action": {}}],
+                 "customer": {"segments": {"id": ["aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"]}, "minimum_order_count": 2},
+                 "codes": [{"code": "VIP10", "max_uses": 3, "current_uses": 1}]},
+            ],
+            "order_counts": [{"customer_id": 1, "order_count": 2}],
+        }
+    ]
+}
+
+
+def test_a_whole_targeting_scenario_seeds_from_one_fixture_and_round_trips(mock, api):
+    assert requests.post(f"{mock.url}/_mock/seed", json=SCENARIO, timeout=30).status_code == 200
+    assert applies(mock, 1, "vip10") == {1: "applies", 7: "applies"}
+    assert applies(mock, 2) == {1: "not_in_segment", 7: "min_orders"}  # checked before the segments
+    assert create(api, name="next")["id"] == 8  # IDs continue after the fixture's
+    snapshot = requests.get(f"{mock.url}/_mock/snapshot?store_hash=store1", timeout=30).json()
+    [store] = snapshot["stores"]
+    assert store["order_counts"] == [{"customer_id": 1, "order_count": 2}]
+    assert store["promotions"][1]["codes"] == [{"id": 1, "code": "VIP10", "max_uses": 3, "current_uses": 1}]
+    api.delete("/promotions?id:in=1")
+    assert requests.post(f"{mock.url}/_mock/seed", json=snapshot, timeout=30).status_code == 200
+    assert requests.get(f"{mock.url}/_mock/snapshot?store_hash=store1", timeout=30).json() == snapshot
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda s: s["promotions"][0].update(customer={"segments": {"id": ["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"]}}), "promotions[0].customer.segments"),
+        (lambda s: s["promotions"][0].update(customer={"segments": {"and": [{"id": ["aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"]}]}}), "promotions[0].customer.segments.and"),
+        (lambda s: s["promotions"][0].update(codes=[{"code": "X"}]), "promotions[0].codes[0]"),
+        (lambda s: s["promotions"][1]["codes"].append({"code": "vip10"}), "promotions[1].codes[1].code"),
+        (lambda s: s["promotions"][0].update(start_date="soon"), "promotions[0].start_date"),
+        (lambda s: s["order_counts"].append({"customer_id": 9, "order_count": 1}), "order_counts[1].customer_id"),
+    ],
+)
+def test_fixture_promotions_are_checked(mock, change, where):
+    import copy
+
+    fixture = copy.deepcopy(SCENARIO)
+    change(fixture["stores"][0])
+    response = requests.post(f"{mock.url}/_mock/seed", json=fixture, timeout=30)
+    assert response.status_code == 400 and f"stores[0].{where}" in response.json()["errors"], response.text
