@@ -248,3 +248,27 @@ def test_fixture_promotions_are_checked(mock, change, where):
     change(fixture["stores"][0])
     response = requests.post(f"{mock.url}/_mock/seed", json=fixture, timeout=30)
     assert response.status_code == 400 and f"stores[0].{where}" in response.json()["errors"], response.text
+
+
+def test_each_operator_decides_eligibility_over_http(mock, api, make):
+    a, b = make.segments(2)
+    in_a, in_both, in_none = make.profiles(3)
+    make.add(a, in_a, in_both)
+    make.add(b, in_both)
+    expressions = {
+        "any": {"id": [a["id"], b["id"]]},
+        "neither": {"not": {"id": [a["id"], b["id"]]}},
+        "both": {"and": [{"id": [a["id"]]}, {"id": [b["id"]]}]},
+        "either": {"or": [{"id": [b["id"]]}, {"not": {"id": [a["id"]]}}]},
+        "deep": {"and": [{"or": [{"id": [a["id"]]}, {"id": [b["id"]]}]}, {"not": {"id": [b["id"]]}}]},
+    }
+    ids = {name: create(api, name=name, customer={"segments": e})["id"] for name, e in expressions.items()}
+    expected = {  # shopper -> which promotions apply
+        in_a["customer_id"]: {"any", "deep"},
+        in_both["customer_id"]: {"any", "both", "either"},
+        in_none["customer_id"]: {"neither", "either"},
+    }
+    for customer_id, names in expected.items():
+        answers = applies(mock, customer_id)
+        assert {name for name, pid in ids.items() if answers[pid] == "applies"} == names, customer_id
+        assert {answers[pid] for name, pid in ids.items() if name not in names} <= {"not_in_segment"}
