@@ -253,6 +253,13 @@ class Factory:
         assert response.status_code == 201, f"could not add profiles: {response.status_code} {response.text[:300]}"
         return response
 
+    def post_promotion(self, body: dict) -> Any:
+        """POST a promotion that should be refused; anything wrongly created is still cleaned up."""
+        response = self.api.post("/promotions", body)
+        if response.status_code in (200, 201):
+            self.promotion_ids.append(response.json()["data"]["id"])
+        return response
+
     def promotion(self, **fields: Any) -> dict:
         body = {"name": self.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {"cart_value": {"discount": {"percentage_amount": "1"}}}}], **fields}
         response = self.api.post("/promotions", body)
