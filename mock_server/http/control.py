@@ -48,9 +48,12 @@ def _body() -> Any:
         return {}
     media = (request.mimetype or "").lower()
     try:
-        return yaml.safe_load(raw) if media in ("application/yaml", "application/x-yaml", "text/yaml") else json.loads(raw)
+        body = yaml.safe_load(raw) if media in ("application/yaml", "application/x-yaml", "text/yaml") else json.loads(raw)
     except (ValueError, yaml.YAMLError) as exc:
         raise ControlError(400, f"the body is not valid {'YAML' if 'yaml' in media else 'JSON'}: {exc}") from None
+    if not isinstance(body, dict):
+        raise ControlError(400, "the body must be an object")
+    return body
 
 
 def render_snapshot(records: dict[str, Any]) -> dict[str, Any]:
@@ -159,16 +162,15 @@ def create_control_blueprint(
         require_store(store_hash)
         body = _body()
         current = limiter.policy(store_hash)
-        try:
-            policy = RateLimitPolicy(
-                quota=int(body.get("quota", current.quota)),
-                window_ms=int(body.get("window_ms", current.window_ms)),
-                enforce=bool(body.get("enforce", current.enforce)),
-            )
-        except (TypeError, ValueError):
-            raise ControlError(400, "quota and window_ms must be integers") from None
-        if policy.quota < 1 or policy.window_ms < 1:
-            raise ControlError(400, "quota and window_ms must be at least 1")
+        policy = RateLimitPolicy(
+            quota=body.get("quota", current.quota),
+            window_ms=body.get("window_ms", current.window_ms),
+            enforce=body.get("enforce", current.enforce),
+        )
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (policy.quota, policy.window_ms)):
+            raise ControlError(400, "quota and window_ms must be integers of at least 1")
+        if not isinstance(policy.enforce, bool):
+            raise ControlError(400, "enforce must be true or false")
         limiter.policies[store_hash] = policy
         return json_response(200, store_view(store_hash))
 

@@ -196,3 +196,27 @@ def test_reset_restores_a_clean_state_faults_and_limits_included(mock, api, make
     assert api.get("/segments").json()["data"] == []
     assert control(mock, "GET", f"/stores/{STORE}/faults").json() == {"latency_ms": None, "responses": [], "concurrency_limit": False}
     assert control(mock, "GET", "/journal").json()["entries"][0]["status"] == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", f"/stores/{STORE}/tokens"),
+        ("PUT", f"/stores/{STORE}/rate-limit"),
+        ("PUT", f"/stores/{STORE}/faults"),
+        ("POST", f"/stores/{STORE}/eligibility"),
+        ("PUT", f"/stores/{STORE}/customers/1/order-count"),
+        ("POST", "/stores"),
+        ("POST", "/seed"),
+    ],
+)
+@pytest.mark.parametrize("body", [[], "text", 5, None])
+def test_control_bodies_that_are_not_objects_are_400(mock, method, path, body):
+    assert control(mock, method, path, json=body if body is not None else None,
+                   data=None if body is not None else b"null", headers={"Content-Type": "application/json"}).status_code == 400
+
+
+@pytest.mark.parametrize("bad", [{"quota": "5"}, {"window_ms": 1.5}, {"quota": True}, {"enforce": "false"}])
+def test_rate_limit_settings_are_typed(mock, bad):
+    assert control(mock, "PUT", f"/stores/{STORE}/rate-limit", json=bad).status_code == 400
+    assert control(mock, "GET", "/stores").json()["stores"][0]["rate_limit"]["enforce"] is False
