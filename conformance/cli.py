@@ -1,19 +1,20 @@
 """``segmentation-conformance``: run the suite against any implementation.
 
     segmentation-conformance --base-url http://127.0.0.1:8080 --store-hash demo \\
-        --token T [--readonly-token R] [--allow-destructive] [--report-dir DIR] [-k EXPR] [-- PYTEST ARGS]
+        --token T [--readonly-token R] [--allow-destructive] [--report-dir DIR] [--max-time S]
+        [-k EXPR] [-- PYTEST ARGS]
 
-Exit status 0 when every checked rule holds (warnings allowed), 1 when one fails,
-2 or more when the run itself could not happen.
+Exit status: 0 every checked rule holds (warnings allowed); 1 a rule failed, or data the
+run did not create changed (FOREIGN DATA CHANGED); 2 usage; 4 the run was stopped
+(SIGTERM, SIGINT, --max-time) before every rule ran.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
-
-import pytest
 
 SUITE = Path(__file__).resolve().parent / "suite"
 
@@ -33,13 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-destructive", action="store_true",
                         help="also run tests that may delete data this run did not create (DELETE without id:in)")
     parser.add_argument("--report-dir", help="write junit.xml, conformance-report.json and conformance-report.md here")
+    parser.add_argument("--max-time", help="stop after this many seconds: clean up, report, exit 4")
+    parser.add_argument("--max-inventory", help="most items per collection the pre-run inventory reads (default 20000)")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (rule ids work: -k SEG_CAP)")
     return parser
 
 
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     argv = [str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-p", "conformance.plugin", "-q"]
-    for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir"):
+    for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory"):
         value = getattr(args, name)
         if value:
             argv += [f"--{name.replace('_', '-')}", value]
@@ -54,13 +57,40 @@ def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A signal before the suite's own handlers are in place (start-up, collection) still
+    # ends in a report and exit status 4; nothing has been written to the target yet.
+    stopped: list[str] = []
+
+    def early_stop(signum: int, _frame) -> None:
+        stopped.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, early_stop)
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
     if "--" in argv:
         extra = argv[argv.index("--") + 1 :]
         argv = argv[: argv.index("--")]
     args = build_parser().parse_args(argv)
-    return int(pytest.main(pytest_args(args, extra)))
+    try:
+        import pytest
+
+        return int(pytest.main(pytest_args(args, extra)))
+    except KeyboardInterrupt:
+        _report_early_stop(args, stopped[0] if stopped else "SIGINT")
+        return 4
+
+
+def _report_early_stop(args: argparse.Namespace, signal_name: str) -> None:
+    from .report import build_report, write_reports
+
+    report = build_report([], args.base_url or "", interrupted=signal_name)
+    print(f"segmentation conformance: stopped by {signal_name} before the first rule ran; nothing was written to the target")
+    for line in report["summary_lines"]:
+        print(line)
+    if args.report_dir:
+        write_reports(report, Path(args.report_dir))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,34 +1,24 @@
-"""The suite's HTTP client: records every exchange, waits out 429s, and refuses any
-request that could destroy or change data this run did not create.
-
-The safety rules are read from the OpenAPI document: a DELETE whose operation carries
-``x-unscoped-delete`` needs that parameter; every ID a write names (in the path, in
-``id:in``, in a PUT body) must be one this run created or generated, unless the user
-passed ``--allow-destructive``.
-"""
+"""The suite's HTTP client: every request goes through the fail-closed guard
+(:mod:`conformance.guard`), is recorded, waits out 429s within a budget, and every write
+is followed by the ledger's bookkeeping and quick check (:mod:`conformance.ledger`)."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from segmentation_contract import find_operation, load_spec
+from .guard import DIGITS, INTEGER, SAFE_METHODS, UUID, UUID_TEXT, SafetyGuard, UnsafeRequest, canonical_id
+from .ledger import CLEANUP_ORDER
 
-UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-DIGITS = re.compile(r"[0-9]+")
+__all__ = ["ConformanceClient", "Exchange", "SafetyGuard", "UnsafeRequest", "UUID_TEXT", "DIGITS", "prove_deletes"]
+
 MAX_429_WAIT_S = 65.0
 MAX_429_RETRIES = 5
-
-
-class UnsafeRequest(RuntimeError):
-    """The request could touch data this run did not create."""
 
 
 @dataclass
@@ -48,78 +38,29 @@ class Exchange:
         }
 
 
-@dataclass
-class SafetyGuard:
-    """Knows what this run created; says whether a request is safe to send."""
-
-    allow_destructive: bool = False
-    owned: set[str] = field(default_factory=set)
-    created: dict[str, list[str]] = field(default_factory=dict)  # collection path -> IDs this run created
-
-    def __post_init__(self) -> None:
-        self.spec = load_spec()
-
-    def fresh_uuid(self) -> str:
-        """A new random UUID, which matches nothing in any store: safe to name."""
-        value = str(uuid.uuid4())
-        self.owned.add(value)
-        return value
-
-    def remember(self, operation: dict[str, Any] | None, path: str, method: str, status: int, body: Any) -> None:
-        if operation and method == "POST" and operation["operationId"].startswith("create") and 200 <= status < 300:
-            data = body.get("data", []) if isinstance(body, dict) else []
-            for item in data if isinstance(data, list) else [data]:
-                if isinstance(item, dict) and "id" in item:
-                    self.owned.add(str(item["id"]))
-                    self.created.setdefault(path, []).append(str(item["id"]))
-
-    def check(self, method: str, path: str, query: list[tuple[str, str]], body: Any) -> None:
-        if self.allow_destructive or method in ("GET", "HEAD", "OPTIONS"):
-            return
-        found = find_operation(self.spec, method, path)
-        if found is None:
-            return  # no such operation: nothing can be written
-        _, operation, path_values = found
-        for name, value in path_values.items():
-            if (UUID_TEXT.fullmatch(value) or DIGITS.fullmatch(value)) and value.lstrip("0") not in {
-                o.lstrip("0") for o in self.owned
-            }:
-                raise UnsafeRequest(f"{method} {path}: {name} `{value}` was not created by this run")
-        unscoped = operation.get("x-unscoped-delete")
-        names = [k for k, _ in query]
-        # Without the filter, everything under the path goes: safe only inside our own resource.
-        if unscoped and unscoped not in names and not path_values:
-            raise UnsafeRequest(f"{method} {path} without `{unscoped}` would delete everything; pass --allow-destructive")
-        if method == "DELETE":
-            for key, value in query:
-                if key == "id:in":
-                    for entry in (e.strip() for e in value.split(",")):
-                        if (UUID_TEXT.fullmatch(entry) or DIGITS.fullmatch(entry)) and entry.lstrip("0") not in {
-                            o.lstrip("0") for o in self.owned
-                        }:
-                            raise UnsafeRequest(f"{method} {path}: `{entry}` was not created by this run")
-        if operation["operationId"] == "updateSegments" and isinstance(body, list):
-            for item in body:
-                target = item.get("id") if isinstance(item, dict) else None
-                if isinstance(target, str) and UUID_TEXT.fullmatch(target) and target not in self.owned:
-                    raise UnsafeRequest(f"PUT {path}: segment `{target}` was not created by this run")
-
-
 class ConformanceClient:
     """One store, one token; every request goes through the guard and is recorded."""
 
-    def __init__(self, base_url: str, token: str | None, guard: SafetyGuard, journal: list[Exchange]):
+    def __init__(self, base_url: str, token: str | None, guard: SafetyGuard, journal: list[Exchange],
+                 timeout: float = 60.0, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.guard = guard
         self.journal = journal
-        self.session = requests.Session()
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.deadline: float | None = None  # set during cleanup: no request starts after it
+
+    @property
+    def ledger(self):
+        return self.guard.ledger
 
     def with_token(self, token: str | None) -> ConformanceClient:
-        return ConformanceClient(self.base_url, token, self.guard, self.journal)
+        return ConformanceClient(self.base_url, token, self.guard, self.journal, self.timeout, self.session)
 
     def request(self, method: str, path: str, *, json_body: Any = None, data: bytes | str | None = None,
                 headers: dict[str, str] | None = None, token: Any = ...) -> requests.Response:
+        method = method.upper()
         split = urlsplit(path)
         query = parse_qsl(split.query, keep_blank_values=True)
         body = json_body if data is None else _maybe_json(data)
@@ -132,15 +73,58 @@ class ConformanceClient:
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         payload = json.dumps(json_body).encode() if json_body is not None else data
+        response = self._send(method, path, all_headers, payload, record=True)
+        if method not in SAFE_METHODS:
+            self._after_write(method, split.path, query, response)
+        return response
+
+    def _send(self, method: str, path: str, headers: dict[str, str], payload: Any, record: bool) -> requests.Response:
         for _ in range(MAX_429_RETRIES + 1):
-            response = self.session.request(method, self.base_url + path, headers=all_headers, data=payload, timeout=60)
-            self._record(response, all_headers, payload)
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                raise requests.Timeout("the cleanup grace period is over")
+            response = self.session.request(method, self.base_url + path, headers=headers, data=payload, timeout=self.timeout)
+            if record:
+                self._record(response, headers, payload)
             if response.status_code != 429:
                 break
-            time.sleep(min(MAX_429_WAIT_S, int(response.headers.get("X-Rate-Limit-Time-Reset-Ms", "1000")) / 1000 + 0.05))
-        found = find_operation(self.guard.spec, method, split.path)
-        self.guard.remember(found[1] if found else None, split.path, method, response.status_code, _maybe_json(response.content))
+            try:
+                wait = int(response.headers.get("X-Rate-Limit-Time-Reset-Ms", "1000")) / 1000
+            except ValueError:
+                wait = 1.0
+            time.sleep(min(MAX_429_WAIT_S, max(0.0, wait) + 0.05))
         return response
+
+    def read(self, path: str) -> tuple[int, Any]:
+        """A GET for the ledger's own bookkeeping: not recorded in the journal."""
+        headers = {"Accept": "application/json", "X-Auth-Token": self.token or ""}
+        response = self._send("GET", path, headers, None, record=False)
+        return response.status_code, _maybe_json(response.content)
+
+    def _after_write(self, method: str, path: str, query: list[tuple[str, str]], response: requests.Response) -> None:
+        line = f"{method} {response.request.url} -> {response.status_code}"
+        matched = self.guard.match(path)
+        ok = 200 <= response.status_code < 300
+        creates = None
+        if matched is not None:
+            route, values = matched
+            creates = (route.operations.get(method) or {}).get("x-creates")
+        if matched is not None and ok:
+            if creates:
+                parent_owned = all(self.ledger.is_owned(route.id_params[name][0], canonical_id(value, route.id_params[name][1]) or "")
+                                   for name, value in values.items())
+                self.ledger.record_create(creates, _maybe_json(response.content), line, parent_owned=parent_owned)
+            elif method == "DELETE" and not values:  # `DELETE /collection?id:in=...`
+                kind = INTEGER if route.collection in self.ledger.integer_collections else UUID
+                entries = [e for key, value in query if key == "id:in" for e in value.split(",")]
+                self.ledger.record_deleted(route.collection, [k for k in (canonical_id(e, kind) for e in entries) if k])
+            elif method == "DELETE" and route.template.endswith("}"):  # `DELETE /collection/{id}`
+                name = list(values)[-1]
+                collection, kind = route.id_params[name]
+                key = canonical_id(values[name], kind)
+                if key:
+                    self.ledger.record_deleted(collection, [key])
+        if not creates:  # a create adds; what could remove or change foreign items is read back at once
+            self.ledger.quick_check(self.read, line)
 
     def _record(self, response: requests.Response, headers: dict[str, str], payload: Any) -> None:
         shown = {k: ("***" if k.lower() == "x-auth-token" else v) for k, v in headers.items()}
@@ -150,12 +134,26 @@ class ConformanceClient:
                      dict(response.headers), response.text)
         )
 
-    def delete_everything_created(self) -> None:
-        """Remove what this run created and may have left (each create's collection path takes ``id:in``)."""
-        for path in ("/promotions", "/segments", "/shopper-profiles", "/customers"):
-            ids = self.guard.created.get(path, [])
-            for start in range(0, len(ids), 100):
-                self.delete(f"{path}?id:in=" + ",".join(ids[start : start + 100]))
+    def delete_owned(self) -> None:
+        """Delete what the run owns and has not deleted yet; what the guard will not let
+        go is listed in the ledger as left behind."""
+        ledger = self.ledger
+        for collection in CLEANUP_ORDER:
+            keys = ledger.alive_owned(collection)
+            if collection == "promotions":  # by path: the ID is the whole target
+                batches = [(f"/promotions/{key}", [key]) for key in keys]
+            else:
+                batches = [(f"/{collection}?id:in=" + ",".join(keys[i : i + 100]), keys[i : i + 100]) for i in range(0, len(keys), 100)]
+            for path, batch in batches:
+                try:
+                    self.delete(path)
+                except UnsafeRequest as refused:
+                    ledger.left_behind.append(f"{len(batch)} {collection} ({', '.join(batch[:5])}{', …' if len(batch) > 5 else ''}): {refused}")
+                except requests.RequestException as failure:
+                    ledger.left_behind.append(f"{len(batch)} {collection}: the delete failed: {failure}")
+            if collection == "customers":
+                # the customers' profiles went with them
+                ledger.record_deleted("shopper-profiles", ledger.alive_owned("shopper-profiles"))
 
     def get(self, path: str, **kw) -> requests.Response:
         return self.request("GET", path, **kw)
@@ -168,6 +166,70 @@ class ConformanceClient:
 
     def delete(self, path: str, **kw) -> requests.Response:
         return self.request("DELETE", path, **kw)
+
+
+def prove_deletes(client: ConformanceClient, marker: str) -> None:
+    """Show that the target honours `id:in` on DELETE before any DELETE that could reach
+    foreign items: in a segment the run owns, remove one of two profiles the run owns and
+    check that the other stays. Nothing foreign is named at any step."""
+    ledger = client.ledger
+
+    def fail(reason: str, behaviour: str | None = None) -> None:
+        ledger.delete_proof = False
+        ledger.delete_proof_reason = reason
+        if behaviour:
+            ledger.note(behaviour, reason)
+
+    try:
+        response = client.post("/customers", [{"email": f"{marker}-probe-{i}@conformance.example", "first_name": "Probe",
+                                               "last_name": marker} for i in (1, 2)])
+        customers = _owned_data(client, response, "customers")
+        if len(customers) != 2:
+            return fail(f"could not create two customers of its own (POST /customers: {response.status_code})")
+        response = client.post("/shopper-profiles", [{"customer_id": c["id"]} for c in customers])
+        profiles = _owned_data(client, response, "shopper-profiles")
+        if len(profiles) != 2:
+            return fail(f"could not create two shopper profiles of its own (POST /shopper-profiles: {response.status_code})")
+        response = client.post("/segments", [{"name": f"{marker}-probe"}])
+        segments = _owned_data(client, response, "segments")
+        if len(segments) != 1:
+            return fail(f"could not create a segment of its own (POST /segments: {response.status_code})")
+        members = f"/segments/{segments[0]['id']}/shopper-profiles"
+        first, second = (p["id"] for p in profiles)
+        response = client.post(members, [first, second])
+        listed = _ids(client.get(members + "?limit=250"))
+        if listed != {first, second}:
+            return fail(f"after adding two profiles to a segment, the segment listed {sorted(listed) if listed is not None else 'nothing readable'}",
+                        "the target does not keep what it is sent")
+        response = client.delete(members + f"?id:in={first}")
+        listed = _ids(client.get(members + "?limit=250"))
+        if listed == set():
+            return fail("removing one of two profiles by `id:in` emptied the segment: the target ignores `id:in` on DELETE",
+                        "ignores id:in on DELETE")
+        if listed != {second}:
+            return fail(f"after removing one of two profiles by `id:in` ({response.status_code}), the segment listed "
+                        f"{sorted(listed) if listed is not None else 'nothing readable'}")
+    except UnsafeRequest as refused:
+        return fail(str(refused))
+    ledger.delete_proof = True
+    ledger.delete_proof_reason = "proven: removing one of two profiles by `id:in` kept the other"
+
+
+def _owned_data(client: ConformanceClient, response: requests.Response, collection: str) -> list[dict]:
+    body = _maybe_json(response.content)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not (200 <= response.status_code < 300) or not isinstance(data, list):
+        return []
+    kind = INTEGER if collection in client.ledger.integer_collections else UUID
+    return [item for item in data if isinstance(item, dict)
+            and client.ledger.is_owned(collection, canonical_id(item.get("id"), kind) or "")]
+
+
+def _ids(response: requests.Response) -> set[str] | None:
+    body = _maybe_json(response.content)
+    if response.status_code != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return None
+    return {str(item.get("id")) for item in body["data"] if isinstance(item, dict)}
 
 
 def _maybe_json(raw: bytes | str | None) -> Any:

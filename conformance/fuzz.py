@@ -1,17 +1,21 @@
 """Schemathesis, made safe for real stores.
 
-Generated requests are rewritten before they are sent so that they cannot touch data
-this run did not create: a DELETE that would be unscoped gets an ``id:in`` of a fresh
-random UUID; IDs in a write's path, in a DELETE's ``id:in`` or in a PUT body that this
-run did not create are replaced by fresh random UUIDs (customer IDs by an entry that
-matches nothing). A random UUID matches nothing, so the request keeps its meaning
-(an unknown reference) and stays harmless. With ``--allow-destructive`` nothing is
-rewritten.
+Generated writes pass the same fail-closed guard as the suite's own requests
+(:mod:`conformance.guard`). Before that, :func:`make_safe` rewrites them so that most
+can pass: every ID the run may not name (in the path, in `id:in`, anywhere in the body)
+becomes a minted one — a random UUID or an integer that was not in the store — which
+names nothing, so the request keeps its meaning (an unknown reference) and stays
+harmless; a DELETE always carries an explicit `id:in`; and segment and promotion names
+and customer emails carry the run's marker wherever that keeps them valid, so that the
+end-of-run sweep can find what a request cut off by a signal created. A case the guard
+still refuses is not sent (Hypothesis draws another). With ``--allow-destructive``
+nothing is rewritten.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import hypothesis
@@ -25,7 +29,10 @@ from schemathesis.specs.openapi.stateful import APIStateMachine
 
 from segmentation_contract import iter_operations, load_spec
 
-from .client import DIGITS, UUID_TEXT, ConformanceClient, SafetyGuard, UnsafeRequest
+from .client import ConformanceClient, SafetyGuard, UnsafeRequest
+from .guard import BODY_ID_FIELDS, INTEGER, SAFE_METHODS, UUID, UUID_TEXT
+
+EMAIL = re.compile(r"[^@ \t\n\v\f\r]+@[^@ \t\n\v\f\r]+")
 
 CHECK_NAMES = [
     "not_a_server_error",
@@ -99,37 +106,65 @@ def documented_client_errors() -> list[str]:
     return sorted(statuses | {"405"})
 
 
-def _safe_entry(entry: str, guard: SafetyGuard) -> str:
-    stripped = entry.strip()
-    if UUID_TEXT.fullmatch(stripped) and stripped not in guard.owned:
-        return guard.fresh_uuid()
-    if DIGITS.fullmatch(stripped) and stripped.lstrip("0") not in {o.lstrip("0") for o in guard.owned}:
-        return "not-a-customer-of-this-run"
-    return entry
-
-
 def make_safe(case: Any, guard: SafetyGuard) -> None:
-    """Rewrite a generated case in place so that it is safe to send (see module doc)."""
-    if guard.allow_destructive or case.method.upper() == "GET":
+    """Rewrite a generated write in place so that the guard can let it through: every ID
+    it names that the run may not name becomes a minted one (a random UUID, or an integer
+    that was not in the store), a DELETE always carries an explicit `id:in`, and free
+    text that a valid value can carry gets the run's marker (see module doc)."""
+    method = case.method.upper()
+    if guard.allow_destructive or method in SAFE_METHODS:
         return
-    operation = case.operation.definition.raw
+    route = next((r for r in guard.routes if r.template == case.operation.path), None)
+    if route is None:
+        return
     for name, value in list((case.path_parameters or {}).items()):
-        if isinstance(value, str) and UUID_TEXT.fullmatch(value) and value not in guard.owned:
-            case.path_parameters[name] = guard.fresh_uuid()
-    if case.method.upper() == "DELETE":
+        collection, kind = route.id_params.get(name, (route.collection, UUID))
+        if not guard.may_name(collection, value, kind):
+            case.path_parameters[name] = _minted(guard, collection, kind)
+    if method == "DELETE" and "id:in" in route.query_names.get("DELETE", ()):
         query = case.query if case.query is not None else {}
-        unscoped = operation.get("x-unscoped-delete")
-        if unscoped and unscoped not in query and not case.path_parameters:
-            query[unscoped] = [guard.fresh_uuid()]
-        if "id:in" in query:
-            value = query["id:in"]
-            entries = value if isinstance(value, list) else str(value).split(",")
-            query["id:in"] = [_safe_entry(str(entry), guard) for entry in entries]
+        value = query.get("id:in")
+        entries = value if isinstance(value, list) else ([] if value is None else str(value).split(","))
+        kind = INTEGER if route.collection in guard.ledger.integer_collections else UUID
+        kept = [str(e) for e in entries if guard.may_name(route.collection, e, kind)]
+        query["id:in"] = kept or [str(_minted(guard, route.collection, kind))]
         case.query = query
-    if operation.get("operationId") == "updateSegments" and isinstance(case.body, list):
-        for item in case.body:
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and UUID_TEXT.fullmatch(item["id"]) and item["id"] not in guard.owned:
-                item["id"] = guard.fresh_uuid()
+    if case.body is not None and not isinstance(case.body, (bytes, str)):
+        case.body = _safe_body(case.body, route, guard)
+
+
+def _minted(guard: SafetyGuard, collection: str, kind: str) -> Any:
+    return guard.absent_integer(collection) if kind == INTEGER else guard.fresh_uuid()
+
+
+def _safe_body(node: Any, route: Any, guard: SafetyGuard, key: str | None = None) -> Any:
+    if isinstance(node, dict):
+        return {k: _safe_body(v, route, guard, str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_safe_body(v, route, guard, key) for v in node]
+    if isinstance(node, str) and UUID_TEXT.fullmatch(node.strip()) and not guard.ledger.may_name_uuid(node.strip().lower()):
+        return guard.fresh_uuid()
+    if isinstance(node, int) and not isinstance(node, bool) and node >= 1:
+        collection = BODY_ID_FIELDS.get(key or "") or (route.collection if key == "id" else None)
+        if collection in guard.ledger.integer_collections and not guard.ledger.may_name(collection, str(node)):
+            return guard.absent_integer(collection)
+    if isinstance(node, str) and guard.ledger.marker:
+        return _marked(node, key, route.collection, guard.ledger.marker)
+    return node
+
+
+def _marked(text: str, key: str | None, collection: str, marker: str) -> str:
+    """The run's marker in front of a valid name or email, where it keeps it valid."""
+    if marker in text or not text.strip(" \t\n\v\f\r"):
+        return text
+    marked = f"{marker}-{text}"
+    if len(marked) > 255:
+        return text
+    if key == "name" and collection in ("segments", "promotions"):
+        return marked
+    if key == "email" and collection == "customers" and EMAIL.fullmatch(text):
+        return marked
+    return text
 
 
 def send(case: Any, client: ConformanceClient) -> Any:
@@ -177,8 +212,7 @@ def workflow_class(schema: Any, client: ConformanceClient) -> type[APIStateMachi
 
         def teardown(self) -> None:
             """After each sequence, remove what it created, so every sequence starts alike."""
-            client.delete_everything_created()
-            client.guard.created.clear()
+            client.delete_owned()
 
         def call(self, case, **kwargs):
             try:

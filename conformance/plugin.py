@@ -10,15 +10,24 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .client import ConformanceClient, Exchange, SafetyGuard
+from .client import ConformanceClient, Exchange, SafetyGuard, UnsafeRequest, prove_deletes
+from .ledger import Ledger
 from .report import ItemResult, build_report, write_reports
 from .rules import RULES
+
+# Exit statuses of a conformance run (also for `pytest -p conformance.plugin`).
+EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_USAGE, EXIT_TARGET, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
+CLEANUP_GRACE_S = 60.0
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM)
 
 OPTIONS = {
     "base_url": ("--base-url", "server URL, e.g. http://127.0.0.1:8080 (or the full .../stores/H/v3 base)"),
@@ -26,6 +35,8 @@ OPTIONS = {
     "token": ("--token", "X-Auth-Token with the Customers modify scope"),
     "readonly_token": ("--readonly-token", "X-Auth-Token with the Customers read-only scope (scope rules skip without it)"),
     "report_dir": ("--report-dir", "write conformance-report.json and .md here"),
+    "max_time": ("--max-time", "stop the run after this many seconds (then clean up, report, exit 4)"),
+    "max_inventory": ("--max-inventory", "most items per collection the pre-run inventory reads (default 20000)"),
 }
 
 
@@ -54,6 +65,8 @@ class Target:
     readonly_token: str | None
     allow_destructive: bool
     report_dir: Path | None
+    max_time: float | None = None
+    max_inventory: int = 20000
     run_id: str = field(default_factory=lambda: "cf" + secrets.token_hex(4))
 
     @classmethod
@@ -64,7 +77,16 @@ class Target:
             raise pytest.UsageError("the conformance suite needs --base-url, --store-hash and --token (or CONFORMANCE_* variables)")
         api_base = base.rstrip("/") if "/stores/" in base else f"{base.rstrip('/')}/stores/{store}/v3"
         report_dir = Path(opt("report_dir")) if opt("report_dir") else None
-        return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir)
+        try:
+            max_time = float(opt("max_time")) if opt("max_time") else None
+            max_inventory = int(opt("max_inventory") or 20000)
+        except ValueError as error:
+            raise pytest.UsageError(f"--max-time and --max-inventory take numbers: {error}") from None
+        return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir, max_time, max_inventory)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """SIGTERM, SIGINT or --max-time: pytest stops, the ledger cleans up, the reports are written."""
 
 
 class RunState:
@@ -73,6 +95,18 @@ class RunState:
         self.journal: list[Exchange] = []
         self.guard: SafetyGuard | None = None
         self.target: Target | None = None
+        self.interrupted = ""
+        self.cleaning = False
+        self.report: dict[str, Any] | None = None
+        self.previous_handlers: dict[int, Any] = {}
+
+    def on_signal(self, signum: int, _frame: Any) -> None:
+        name = "--max-time" if signum == signal.SIGALRM else signal.Signals(signum).name
+        if self.cleaning:
+            return  # cleanup is bounded by its own grace period; a second signal does not cut it short
+        if not self.interrupted:
+            self.interrupted = name
+            raise RunInterrupted(f"stopped by {name}")
 
 
 _STATE = pytest.StashKey[RunState]()
@@ -81,7 +115,17 @@ _STATE = pytest.StashKey[RunState]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the BEHAVIOR.md rules this test checks")
     config.addinivalue_line("markers", "destructive: needs --allow-destructive")
-    config.stash[_STATE] = RunState()
+    config.stash[_STATE] = state = RunState()
+    if config.getoption("conformance_base_url", None) and threading.current_thread() is threading.main_thread():
+        # From here on, SIGTERM, SIGINT, SIGHUP and --max-time stop the run the same way:
+        # pytest stops, the ledger cleans up within its grace period, the reports are written.
+        state.previous_handlers = {signum: signal.signal(signum, state.on_signal) for signum in HANDLED_SIGNALS}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    for signum, handler in (state.previous_handlers if state else {}).items():
+        signal.signal(signum, handler)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -126,7 +170,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if finished:
         outcome = "skipped" if report.skipped else ("failed" if report.failed else "passed")
         message = ""
-        if report.skipped and isinstance(report.longrepr, tuple):
+        refused = call.excinfo is not None and call.excinfo.errisinstance(UnsafeRequest)
+        if refused:
+            # The guard kept a request from being sent: the rule could not be checked here.
+            outcome, message = "skipped", f"not run: {call.excinfo.value}"
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, message)
+        elif report.skipped and isinstance(report.longrepr, tuple):
             message = report.longrepr[2]
         elif report.failed:
             message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:2000]
@@ -148,17 +198,46 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("destructive: needs --allow-destructive and a store that may be emptied")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After the ledger's cleanup and audit (session fixtures are torn down by now):
+    build the report, write it, and set the run's exit status."""
+    state = session.config.stash.get(_STATE, None)
+    if state is not None and state.target is None and state.interrupted:
+        try:  # stopped before the first test: still say so in a report
+            state.target = Target.from_config(session.config)
+        except pytest.UsageError:
+            pass
+    if state is None or state.target is None:
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            session.exitstatus = EXIT_USAGE
+        return
+    ledger = state.guard.ledger if state.guard else None
+    state.report = report = build_report(state.results, state.target.api_base, ledger=ledger, interrupted=state.interrupted,
+                                         allow_destructive=state.target.allow_destructive)
+    if state.target.report_dir:
+        report["paths"] = [str(p) for p in write_reports(report, state.target.report_dir)]
+    if report["foreign_data_changed"] and not state.target.allow_destructive:
+        session.exitstatus = EXIT_NOT_CONFORMANT
+    elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+        session.exitstatus = EXIT_USAGE
+    elif not report["conformant"]:
+        session.exitstatus = EXIT_NOT_CONFORMANT
+    elif state.interrupted:
+        session.exitstatus = EXIT_INCOMPLETE
+    elif exitstatus == pytest.ExitCode.TESTS_FAILED:
+        session.exitstatus = EXIT_NOT_CONFORMANT
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    if state is None or not state.results or state.target is None:
+    if state is None or state.report is None:
         return
-    report = build_report(state.results, state.target.api_base)
     terminalreporter.section("segmentation conformance")
-    for line in report["summary_lines"]:
+    for line in state.report["summary_lines"]:
         terminalreporter.write_line(line)
-    if state.target.report_dir:
-        paths = write_reports(report, state.target.report_dir)
-        terminalreporter.write_line("reports: " + ", ".join(str(p) for p in paths))
+    if state.report.get("paths"):
+        terminalreporter.write_line("reports: " + ", ".join(state.report["paths"]))
 
 
 # fixtures
@@ -169,7 +248,7 @@ def target(pytestconfig: pytest.Config) -> Target:
     state = pytestconfig.stash[_STATE]
     if state.target is None:
         state.target = Target.from_config(pytestconfig)
-        state.guard = SafetyGuard(allow_destructive=state.target.allow_destructive)
+        state.guard = SafetyGuard(allow_destructive=state.target.allow_destructive, ledger=Ledger(max_items=state.target.max_inventory, marker=state.target.run_id))
     return state.target
 
 
@@ -184,10 +263,51 @@ def api(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config) -> Conf
 
 
 @pytest.fixture(scope="session", autouse=True)
-def leave_no_trace(api: ConformanceClient):
-    """At the end of the run, delete whatever the run created and a test left behind."""
-    yield
-    api.delete_everything_created()
+def ledger_run(api: ConformanceClient, target: Target, pytestconfig: pytest.Config):
+    """Around the whole run: signal handlers and time budget; the inventory and the delete
+    probe before the first test; sweep, cleanup and audit after the last (also when a
+    signal or the time budget stops the run)."""
+    state = pytestconfig.stash[_STATE]
+    if target.max_time:
+        signal.setitimer(signal.ITIMER_REAL, target.max_time)
+
+    def finish() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        state.cleaning = True
+        api.deadline = time.monotonic() + CLEANUP_GRACE_S
+        try:
+            _finish_run(api, target, settle=bool(state.interrupted))
+        finally:
+            api.deadline = None
+
+    try:
+        yield _start_run(api, target)
+    finally:
+        finish()
+
+
+def _start_run(api: ConformanceClient, target: Target) -> Ledger:
+    ledger = api.ledger
+    ledger.take_inventory(api.read)
+    problems = ledger.problems()
+    if problems:
+        ledger.note("inventory incomplete", "; ".join(problems))
+    prove_deletes(api, target.run_id)
+    return ledger
+
+
+def _finish_run(api: ConformanceClient, target: Target, settle: bool) -> None:
+    ledger = api.ledger
+    if not ledger.ready:
+        return
+    try:
+        if settle:
+            time.sleep(0.5)  # let a create cut off by the signal land on the target before the sweep
+        ledger.sweep(api.read, target.run_id)
+        api.delete_owned()
+        ledger.audit(api.read)
+    except Exception as failure:  # a target that stops answering must not hide the report
+        ledger.note("cleanup incomplete", f"{type(failure).__name__}: {failure}")
 
 
 @pytest.fixture(scope="session")
@@ -205,16 +325,13 @@ def checks(request: pytest.FixtureRequest) -> Checks:
 
 
 class Factory:
-    """Creates what a test needs under the run's prefix, and removes it afterwards."""
+    """Creates what a test needs, named with the run's marker; after the test, everything
+    the run owns and has not deleted is deleted (see :meth:`ConformanceClient.delete_owned`)."""
 
     def __init__(self, api: ConformanceClient, run_id: str):
         self.api = api
         self.run_id = run_id
         self.counter = itertools.count(1)
-        self.segment_ids: list[str] = []
-        self.profile_ids: list[str] = []
-        self.customer_ids: list[int] = []
-        self.promotion_ids: list[int] = []
 
     def name(self) -> str:
         return f"{self.run_id}-{next(self.counter)}-{secrets.token_hex(2)}"
@@ -222,9 +339,7 @@ class Factory:
     def segments(self, count: int = 1, **fields: Any) -> list[dict]:
         response = self.api.post("/segments", [{"name": self.name(), **fields} for _ in range(count)])
         assert response.status_code == 201, f"could not create segments: {response.status_code} {response.text[:300]}"
-        created = response.json()["data"]
-        self.segment_ids += [s["id"] for s in created]
-        return created
+        return response.json()["data"]
 
     def segment(self, **fields: Any) -> dict:
         return self.segments(1, **fields)[0]
@@ -233,17 +348,13 @@ class Factory:
         body = [{"email": f"{self.name()}@conformance.example", "first_name": "Conformance", "last_name": "Run"} for _ in range(count)]
         response = self.api.post("/customers", body)
         assert response.status_code in (200, 201), f"could not create customers: {response.status_code} {response.text[:300]}"
-        created = response.json()["data"]
-        self.customer_ids += [c["id"] for c in created]
-        return created
+        return response.json()["data"]
 
     def profiles(self, count: int = 1) -> list[dict]:
         customers = self.customers(count)
         response = self.api.post("/shopper-profiles", [{"customer_id": c["id"]} for c in customers])
         assert response.status_code == 201, f"could not create shopper profiles: {response.status_code} {response.text[:300]}"
-        created = response.json()["data"]
-        self.profile_ids += [p["id"] for p in created]
-        return created
+        return response.json()["data"]
 
     def profile(self) -> dict:
         return self.profiles(1)[0]
@@ -253,30 +364,14 @@ class Factory:
         assert response.status_code == 201, f"could not add profiles: {response.status_code} {response.text[:300]}"
         return response
 
-    def post_promotion(self, body: dict) -> Any:
-        """POST a promotion that should be refused; anything wrongly created is still cleaned up."""
-        response = self.api.post("/promotions", body)
-        if response.status_code in (200, 201):
-            self.promotion_ids.append(response.json()["data"]["id"])
-        return response
-
     def promotion(self, **fields: Any) -> dict:
         body = {"name": self.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {"cart_value": {"discount": {"percentage_amount": "1"}}}}], **fields}
         response = self.api.post("/promotions", body)
         assert response.status_code in (200, 201), f"could not create a promotion: {response.status_code} {response.text[:300]}"
-        created = response.json()["data"]
-        self.promotion_ids.append(created["id"])
-        return created
+        return response.json()["data"]
 
     def cleanup(self) -> None:
-        for path, ids in (
-            ("/promotions", self.promotion_ids),
-            ("/segments", self.segment_ids),
-            ("/shopper-profiles", self.profile_ids),
-            ("/customers", self.customer_ids),
-        ):
-            for start in range(0, len(ids), 100):
-                self.api.delete(f"{path}?id:in=" + ",".join(str(i) for i in ids[start : start + 100]))
+        self.api.delete_owned()
 
 
 @pytest.fixture

@@ -35,7 +35,18 @@ def _rule_outcome(results: list[ItemResult]) -> str:
     return "skipped"
 
 
-def build_report(results: list[ItemResult], target: str) -> dict[str, Any]:
+def ledger_results(ledger: Any) -> list[ItemResult]:
+    """What the ledger saw, as results of the rules it checks on every create."""
+    if ledger is None or not ledger.creates_seen:
+        return []
+    fresh = [f for f in ledger.findings if f.rule == "CREATE-FRESH-ID"]
+    message = "; ".join(f"{f.detail} ({f.request})" for f in fresh)
+    return [ItemResult("ledger::every create", ["CREATE-FRESH-ID"], "failed" if fresh else "passed", [], message, [])]
+
+
+def build_report(results: list[ItemResult], target: str, ledger: Any = None, interrupted: str = "",
+                 allow_destructive: bool = False) -> dict[str, Any]:
+    results = [*results, *ledger_results(ledger)]
     rules = []
     for rule in RULES.values():
         mine = [r for r in results if rule.id in r.rules]
@@ -62,7 +73,20 @@ def build_report(results: list[ItemResult], target: str) -> dict[str, Any]:
     doc_failures = [r["id"] for r in rules if r["outcome"] == "failed" and r["level"] == "DOC"]
     choice_failures = [r["id"] for r in rules if r["outcome"] == "failed" and r["level"] == "CHOICE"]
     counts = {k: sum(r["outcome"] == k for r in rules) for k in ORDER}
-    summary_lines = [
+    damage = [d.as_dict() for d in ledger.damage] if ledger is not None else []
+    safety = {
+        "foreign_data_changed": damage,
+        "unsafe_behaviours": [f.as_dict() for f in ledger.findings] if ledger is not None else [],
+        "left_behind": list(ledger.left_behind) if ledger is not None else [],
+        "delete_proof": ledger.delete_proof_reason if ledger is not None else "",
+        "writes_stopped": ledger.halted if ledger is not None else "",
+        "audited": bool(ledger is not None and ledger.audited),
+        "interrupted": interrupted,
+    }
+    summary_lines = [d.line() for d in ledger.damage] if ledger is not None else []
+    if damage and allow_destructive:
+        summary_lines.insert(0, "(--allow-destructive: the run was allowed to delete data it did not create)")
+    summary_lines += [
         f"target: {target}",
         f"rules: {counts['passed']} passed, {counts['failed']} failed, {counts['warning']} warnings, "
         f"{counts['skipped']} skipped, {counts['not run']} not run; score {score}%",
@@ -71,10 +95,17 @@ def build_report(results: list[ItemResult], target: str) -> dict[str, Any]:
         if rule["outcome"] in ("failed", "warning", "skipped"):
             detail = next((t["message"] or "; ".join(t["warnings"]) for t in rule["tests"] if t["outcome"] == "failed" or t["warnings"] or t["outcome"] == "skipped"), "")
             summary_lines.append(f"  {rule['outcome'].upper():8} {rule['level']:6} {rule['id']}: {detail.splitlines()[0][:160] if detail else ''}")
+    for finding in safety["unsafe_behaviours"]:
+        summary_lines.append(f"  UNSAFE   {finding['behaviour']}: {finding['detail'][:200]}")
+    for line in safety["left_behind"]:
+        summary_lines.append(f"  LEFT     {line[:200]}")
+    if interrupted:
+        summary_lines.append(f"  STOPPED  by {interrupted}: rules not reached are not run; the run's data was cleaned up")
     return {
+        **safety,
         "target": target,
         "score": score,
-        "conformant": not doc_failures and not choice_failures,
+        "conformant": not doc_failures and not choice_failures and not (damage and not allow_destructive),
         "doc_failures": doc_failures,
         "choice_failures": choice_failures,
         "counts": counts,
@@ -85,9 +116,13 @@ def build_report(results: list[ItemResult], target: str) -> dict[str, Any]:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    lines = [
-        "# Customer Segmentation V3 conformance report",
-        "",
+    lines = ["# Customer Segmentation V3 conformance report", ""]
+    if report.get("foreign_data_changed"):
+        lines += ["## FOREIGN DATA CHANGED", "", "Data this run did not create is missing or changed:", ""]
+        for item in report["foreign_data_changed"]:
+            lines.append(f"- {item['collection']} `{item['id']}` {item['what']} — {item['request']}")
+        lines.append("")
+    lines += [
         f"Target: `{report['target']}`  ",
         f"Score: **{report['score']}%** of judged rules pass; "
         + ("**conformant**" if report["conformant"] else f"**not conformant** (failing: {', '.join(report['doc_failures'] + report['choice_failures'])})"),
@@ -102,6 +137,15 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Operations", "", "| operation | passed | warning | failed | skipped | not run |", "|---|---|---|---|---|---|"]
     for operation, counts in sorted(report["operations"].items()):
         lines.append(f"| {operation} | {counts['passed']} | {counts['warning']} | {counts['failed']} | {counts['skipped']} | {counts['not run']} |")
+    if report.get("unsafe_behaviours") or report.get("left_behind") or report.get("interrupted"):
+        lines += ["", "## Safety", ""]
+        lines += [f"- unsafe behaviour: **{f['behaviour']}**: {f['detail']}" + (f" (`{f['request']}`)" if f["request"] else "")
+                  for f in report.get("unsafe_behaviours", [])]
+        lines += [f"- left behind: {line}" for line in report.get("left_behind", [])]
+        if report.get("interrupted"):
+            lines.append(f"- the run was stopped by {report['interrupted']}")
+    if report.get("delete_proof"):
+        lines += ["", f"Deletes by `id:in`: {report['delete_proof']}."]
     failing = [r for r in report["rules"] if r["outcome"] in ("failed", "warning")]
     if failing:
         lines += ["", "## Details"]

@@ -35,6 +35,7 @@ _RULES = [
     Rule("SEG-DELETE", DOC, "1, 2", "Deleting by `id:in` answers 204 with no body and removes exactly those", ("deleteSegments",)),
     Rule("SEG-NAME-UNIQUE", DOC, "5", "A segment name used in the store or twice in a batch is 409 `Cannot have multiple segments with the same name.`", ("createSegments",)),
     Rule("SEG-CAP", DOC, "5.2", "A store never holds more than 1000 segments; a rejected batch creates nothing", ("createSegments",)),
+    Rule("CREATE-FRESH-ID", DOC, "1, 5", "A create answers with the IDs of new items, never of items that existed (checked on every create)", ("createSegments", "createShopperProfiles", "createCustomers", "createPromotion")),
     Rule("IDS", DOC, "2", "Issued IDs are lowercase RFC 4122 UUIDs", ("createSegments", "createShopperProfiles")),
     Rule("TIMESTAMPS", DOC, "2", "Timestamps are RFC 3339 UTC, `Z`, whole seconds; equal on creation", ("createSegments", "createShopperProfiles")),
     # shopper profiles and memberships
@@ -48,9 +49,10 @@ _RULES = [
     Rule("MEMBER-MAX-50", DOC, "5.2", "At most 50 profile IDs per add request", ("addSegmentShopperProfiles",)),
     Rule("MEMBER-LISTS", DOC, "1", "A segment lists its profiles and a profile lists its segments", ("listSegmentShopperProfiles", "listShopperProfileSegments")),
     Rule("REL-SEGMENT-DELETE", DOC, "6", "Deleting a segment leaves its profiles, no longer associated", ("deleteSegments",)),
-    Rule("REL-REMOVE", DOC, "1, 6", "Removing profiles from a segment keeps them and their other segments; no `id:in` empties the segment", ("removeSegmentShopperProfiles",)),
+    Rule("REL-REMOVE", DOC, "1, 6", "Removing profiles from a segment by `id:in` removes only those, keeps them and their other segments", ("removeSegmentShopperProfiles",)),
     Rule("REL-PROFILE-DELETE", DOC, "6", "Deleting shopper profiles removes them from every segment", ("deleteShopperProfiles",)),
     Rule("UNSCOPED-DELETE", DOC, "1", "DELETE /segments without `id:in` deletes every segment (destructive)", ("deleteSegments",)),
+    Rule("UNSCOPED-MEMBER-REMOVE", DOC, "1", "DELETE of a segment's profiles without `id:in` empties the segment, profiles stay (destructive)", ("removeSegmentShopperProfiles",)),
     Rule("UNSCOPED-PROFILE-DELETE", DOC, "1", "DELETE /shopper-profiles without `id:in` deletes every profile (destructive)", ("deleteShopperProfiles",)),
     Rule("CUSTOMER-FIELDS", DOC, "7", "Customers carry the Customers V3 fields; created customers are listed", ("createCustomers", "listCustomers")),
     # lists
@@ -59,7 +61,9 @@ _RULES = [
     Rule("PAGE-PAST-END", CHOICE, "3", "A page past the end is not 5xx (SHOULD: 200 with empty data)", ("listSegments",)),
     Rule("PAGE-STABLE", CHOICE, "3", "Pages do not repeat or skip items while the set is unchanged", ("listSegments",)),
     Rule("IDIN-FORMS", CHOICE, "3", "`id:in` takes a comma list (SHOULD: also repeated, entries trimmed)", ("listSegments",)),
-    Rule("IDIN-MALFORMED", CHOICE, "3", "A malformed `id:in` entry never gives 5xx and never widens a selection or a delete", ("listSegments", "deleteSegments")),
+    Rule("IDIN-EMPTY", DOC, "3", "A present but empty `id:in` selects nothing; only an absent one means all", ("listSegments",)),
+    Rule("IDIN-MALFORMED", CHOICE, "3", "A malformed `id:in` entry never gives 5xx and never widens a selection", ("listSegments",)),
+    Rule("IDIN-MALFORMED-DELETE", CHOICE, "3", "A malformed or empty `id:in` never widens a delete (destructive)", ("deleteSegments",)),
     # protocol
     Rule("AUTH", DOC, "4", "A missing or unknown X-Auth-Token is 401", ("listSegments",)),
     Rule("AUTH-OTHER-STORE", CHOICE, "4", "A token on another store is 4xx and shows no data", ("listSegments",)),

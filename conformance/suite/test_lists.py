@@ -45,7 +45,7 @@ def test_pages_do_not_repeat_or_skip(api, make, checks):
 
 
 @pytest.mark.rule("IDIN-MALFORMED")
-def test_malformed_ids_never_widen_a_selection_or_a_delete(api, make, checks):
+def test_malformed_ids_never_widen_a_selection(api, make, checks):
     a, b = make.segments(2)
     for junk in ("not-a-uuid", "%20", "'%20OR%201=1", "*", a["id"].upper()):
         response = api.get(f"/segments?id:in={junk}")
@@ -53,10 +53,37 @@ def test_malformed_ids_never_widen_a_selection_or_a_delete(api, make, checks):
         if response.status_code == 200:
             found = {s["id"] for s in response.json()["data"]}
             checks.must(not found & {a["id"], b["id"]}, f"id:in={junk} selected {found & {a['id'], b['id']}}")
-    response = api.delete(f"/segments?id:in={a['id']},not-a-uuid")
-    checks.must(response.status_code < 500, f"delete with a malformed entry: {response.status_code}")
-    remaining = {s["id"] for s in api.get(f"/segments?id:in={a['id']},{b['id']}").json()["data"]}
-    checks.must(b["id"] in remaining, "a malformed entry widened the delete")
+    response = api.get(f"/segments?id:in={a['id']},not-a-uuid")
+    checks.must(response.status_code < 500, f"a malformed entry beside a real one: {response.status_code}")
+    if response.status_code == 200:
+        found = {s["id"] for s in response.json()["data"]}
+        checks.must(b["id"] not in found, "a malformed entry widened the selection")
+        checks.should(found == {a["id"]}, f"the well-formed entry still selects its segment, got {sorted(found)}")
+
+
+@pytest.mark.rule("IDIN-EMPTY")
+def test_empty_id_in_selects_nothing(api, make, checks):
+    a, _ = make.segments(2)
+    twin = {s["id"] for s in api.get(f"/segments?id:in={a['id']}").json()["data"]}
+    checks.must(twin == {a["id"]}, f"the positive twin: id:in={a['id']} selected {sorted(twin)}")
+    for empty in ("", ",", "%20", "%20,%20"):
+        response = api.get(f"/segments?id:in={empty}")
+        checks.must(response.status_code < 500, f"id:in={empty!r}: got {response.status_code}")
+        if 200 <= response.status_code < 300:
+            found = response.json()["data"]
+            checks.must(found == [], f"id:in={empty!r} selected {len(found)} segments: on a DELETE that would delete them")
+        checks.should(response.status_code == 200, f"id:in={empty!r} SHOULD be 200 with empty data, got {response.status_code}")
+
+
+@pytest.mark.destructive
+@pytest.mark.rule("IDIN-MALFORMED-DELETE")
+def test_malformed_or_empty_ids_never_widen_a_delete(api, make, checks):
+    a, b = make.segments(2)
+    for query in (f"id:in={a['id']},not-a-uuid", "id:in=", "id:in=,", "id:in=not-a-uuid"):
+        response = api.delete(f"/segments?{query}")
+        checks.must(response.status_code < 500, f"DELETE ?{query}: {response.status_code}")
+        remaining = {s["id"] for s in api.get(f"/segments?id:in={b['id']}").json()["data"]}
+        checks.must(b["id"] in remaining, f"DELETE ?{query} deleted a segment it did not name")
 
 
 @pytest.mark.rule("IDIN-FORMS")

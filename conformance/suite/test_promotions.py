@@ -32,7 +32,7 @@ BAD_EXPRESSIONS = [
 def test_expression_grammar_is_enforced(api, make, checks, why, build):
     segment = make.segment()
     body = {"name": make.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {}}], "customer": {"segments": build(segment["id"])}}
-    response = make.post_promotion(body)
+    response = api.post("/promotions", body)
     checks.must(400 <= response.status_code < 500, f"{why}: expected a 4xx, got {response.status_code}")
     checks.should(response.status_code == 400, f"{why}: the mock answers 400, got {response.status_code}")
 
@@ -41,7 +41,7 @@ def test_expression_grammar_is_enforced(api, make, checks, why, build):
 def test_unknown_segment_is_refused(api, make, checks, guard):
     name = make.name()
     body = {"name": name, "redemption_type": "AUTOMATIC", "rules": [{"action": {}}], "customer": {"segments": {"id": [guard.fresh_uuid()]}}}
-    response = make.post_promotion(body)
+    response = api.post("/promotions", body)
     checks.must(400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}")
     checks.should(response.status_code == 422, f"the mock answers 422, got {response.status_code}")
 
@@ -50,7 +50,7 @@ def test_unknown_segment_is_refused(api, make, checks, guard):
 def test_both_group_lists_are_refused(api, make, checks):
     body = {"name": make.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {}}],
             "customer": {"group_ids": [1], "excluded_group_ids": [2]}}
-    response = make.post_promotion(body)
+    response = api.post("/promotions", body)
     checks.must(400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}")
     promotion = make.promotion(customer={"group_ids": [0, 1]})
     checks.must(promotion["customer"]["group_ids"] == [0, 1], "one non-empty list is fine")

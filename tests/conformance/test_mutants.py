@@ -33,6 +33,9 @@ from tests.support import STORE
 UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+DESTRUCTIVE_RULES = {"UNSCOPED-DELETE", "UNSCOPED-PROFILE-DELETE", "UNSCOPED-MEMBER-REMOVE", "IDIN-MALFORMED-DELETE"}
+
+
 @dataclass
 class Mutant:
     name: str
@@ -143,6 +146,31 @@ def malformed_widens(original):
         return original(self, store, ids, page, limit)
 
     return listing
+
+
+def empty_filter_selects_all(original):
+    """The ORM pattern: an empty `id:in` filter is dropped, so it selects everything."""
+    return lambda self, store, ids, page, limit: original(self, store, ids or None, page, limit)
+
+
+def malformed_widens_delete(original):
+    def delete(self, store, ids):
+        if ids is not None and (not ids or any(not UUID_SHAPE.fullmatch(i) for i in ids)):
+            ids = None
+        return original(self, store, ids)
+
+    return delete
+
+
+def create_answers_an_existing_segment(original):
+    """A create that answers with the store's oldest segment instead of the new one."""
+
+    def create(self, store, items):
+        created = original(self, store, items)
+        oldest = self.list_segments(store, None, 1, 1).items
+        return [oldest[0] if oldest and i == 0 else s for i, s in enumerate(created)]
+
+    return create
 
 
 def crash_past_end(original):
@@ -285,11 +313,14 @@ MUTANTS = [
     Mutant("segment delete takes its profiles", "REL-SEGMENT-DELETE",
            lambda mp: wrap(mp, Segmentation, "delete_segments", deleting_segments_deletes_members)),
     Mutant("remove deletes the profiles", "REL-REMOVE", lambda mp: wrap(mp, Segmentation, "remove_segment_profiles", removing_deletes_profiles)),
-    Mutant("unscoped remove does nothing", "REL-REMOVE", lambda mp: wrap(mp, Segmentation, "remove_segment_profiles", unscoped_remove_ignored)),
+    Mutant("unscoped remove does nothing", "UNSCOPED-MEMBER-REMOVE", lambda mp: wrap(mp, Segmentation, "remove_segment_profiles", unscoped_remove_ignored)),
     Mutant("profile delete leaves memberships", "REL-PROFILE-DELETE",
            lambda mp: wrap(mp, MemoryStoreTx, "delete_profiles", keeps_memberships_on_profile_delete)),
     Mutant("pages skip the first", "PAGE-STABLE", offset_of_next_page),
     Mutant("500 past the last page", "PAGE-PAST-END", lambda mp: wrap(mp, Segmentation, "list_segments", crash_past_end)),
+    Mutant("empty id:in selects all", "IDIN-EMPTY", lambda mp: wrap(mp, Segmentation, "list_segments", empty_filter_selects_all)),
+    Mutant("malformed id:in widens a delete", "IDIN-MALFORMED-DELETE",
+           lambda mp: wrap(mp, Segmentation, "delete_segments", malformed_widens_delete)),
     Mutant("malformed id:in selects all", "IDIN-MALFORMED", lambda mp: wrap(mp, Segmentation, "list_segments", malformed_widens)),
     Mutant("unknown tokens accepted", "AUTH", lambda mp: wrap(mp, MemoryStorage, "token_info", any_token_is_modify)),
     Mutant("read-only token writes", "SCOPES", contract_edit(segments_scope_read_only)),
@@ -316,10 +347,24 @@ MUTANTS = [
 def test_suite_catches_the_mutant_by_its_rule(mutant, monkeypatch, tmp_path):
     mutant.apply(monkeypatch)
     with serve_mock(MemoryStorage()) as mock:
-        code, report, output = run_suite(mock, tmp_path / "report", "-k", mutant.rule.replace("-", "_"))
+        extra = ["--allow-destructive"] if mutant.rule in DESTRUCTIVE_RULES else []
+        code, report, output = run_suite(mock, tmp_path / "report", "-k", mutant.rule.replace("-", "_"), *extra)
     assert code == 1, f"{mutant.name}: the suite did not fail\n{output[-2500:]}"
     assert outcomes(report)[mutant.rule] == "failed", f"{mutant.name}: {mutant.rule} did not fail\n{output[-2500:]}"
     assert mutant.rule in report["doc_failures"] + report["choice_failures"]
+
+
+def test_a_create_answered_with_an_existing_item_fails_create_fresh_id(monkeypatch, tmp_path):
+    """Checked by the ledger on every create, whatever rules run; the item is never touched."""
+    wrap(monkeypatch, Segmentation, "create_segments", create_answers_an_existing_segment)
+    with serve_mock(MemoryStorage()) as mock:
+        direct = mock.client()
+        [foreign] = direct.post("/segments", json=[{"name": "keep"}]).json()["data"]
+        code, report, output = run_suite(mock, tmp_path / "report", "-k", "SEG_CREATE")
+        after = direct.get("/segments").json()["data"]
+    assert code == 1, output[-2500:]
+    assert outcomes(report)["CREATE-FRESH-ID"] == "failed", output[-2500:]
+    assert foreign in after, "the suite touched the existing segment it was answered with"
 
 
 def test_there_are_at_least_twenty_mutants_over_many_rules():

@@ -24,14 +24,19 @@ def serve_mock(storage, config=None):
     return serve_with_clock(storage, config, clock=time.time)
 
 
-def run_suite(mock, report_dir: Path, *extra: str, readonly: bool = True) -> tuple[int, dict, str]:
-    command = [CLI, "--base-url", mock.url, "--store-hash", STORE, "--token", TOKEN, "--report-dir", str(report_dir), *extra]
-    if readonly:
-        command += ["--readonly-token", READONLY]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+def suite_command(url: str, report_dir: Path, *extra: str, readonly: bool = True) -> list[str]:
+    command = [CLI, "--base-url", url, "--store-hash", STORE, "--token", TOKEN, "--report-dir", str(report_dir), *extra]
+    return command + (["--readonly-token", READONLY] if readonly else [])
+
+
+def read_report(report_dir: Path) -> dict:
     report_path = report_dir / "conformance-report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    return result.returncode, report, result.stdout + result.stderr
+    return json.loads(report_path.read_text()) if report_path.exists() else {}
+
+
+def run_suite(mock, report_dir: Path, *extra: str, readonly: bool = True) -> tuple[int, dict, str]:
+    result = subprocess.run(suite_command(mock.url, report_dir, *extra, readonly=readonly), capture_output=True, text=True, timeout=600)
+    return result.returncode, read_report(report_dir), result.stdout + result.stderr
 
 
 def outcomes(report: dict) -> dict[str, str]:
