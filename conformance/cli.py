@@ -5,8 +5,9 @@
         [-k EXPR] [-- PYTEST ARGS]
 
 Exit status: 0 every checked rule holds (warnings allowed); 1 a rule failed, or data the
-run did not create changed (FOREIGN DATA CHANGED); 2 usage; 4 the run was stopped
-(SIGTERM, SIGINT, --max-time) before every rule ran.
+run did not create changed (FOREIGN DATA CHANGED); 2 usage; 3 a target problem found
+before any rule ran (unreachable, TLS, token refused, no documented route at the base URL);
+4 the run was stopped (SIGTERM, SIGINT, --max-time) before every rule ran.
 """
 
 from __future__ import annotations
@@ -74,12 +75,34 @@ def main(argv: list[str] | None = None) -> int:
         argv = argv[: argv.index("--")]
     args = build_parser().parse_args(argv)
     try:
+        if args.base_url and args.token and (args.store_hash or "/stores/" in args.base_url):
+            problem = _preflight(args)
+            if problem:
+                return problem
         import pytest
 
         return int(pytest.main(pytest_args(args, extra)))
     except KeyboardInterrupt:
         _report_early_stop(args, stopped[0] if stopped else "SIGINT")
         return 4
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    """Before pytest starts: a target problem is one line, a report, and exit status 3."""
+    from .client import ConformanceClient
+    from .preflight import api_base_of, preflight
+    from .report import build_report, write_reports
+
+    base = api_base_of(args.base_url, args.store_hash)
+    problem = preflight(ConformanceClient(base, args.token, None, []), args.readonly_token)
+    if not problem:
+        return 0
+    report = build_report([], base, target_problem=problem)
+    for line in report["summary_lines"]:
+        print(line)
+    if args.report_dir:
+        write_reports(report, Path(args.report_dir))
+    return 3
 
 
 def _report_early_stop(args: argparse.Namespace, signal_name: str) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from .client import ConformanceClient, Exchange, SafetyGuard, UnsafeRequest, prove_deletes
 from .ledger import Ledger
+from .preflight import api_base_of, preflight
 from .report import ItemResult, build_report, write_reports
 from .rules import RULES
 
@@ -75,7 +76,7 @@ class Target:
         base, store, token = opt("base_url"), opt("store_hash"), opt("token")
         if not base or not token or (not store and "/stores/" not in base):
             raise pytest.UsageError("the conformance suite needs --base-url, --store-hash and --token (or CONFORMANCE_* variables)")
-        api_base = base.rstrip("/") if "/stores/" in base else f"{base.rstrip('/')}/stores/{store}/v3"
+        api_base = api_base_of(base, store)
         report_dir = Path(opt("report_dir")) if opt("report_dir") else None
         try:
             max_time = float(opt("max_time")) if opt("max_time") else None
@@ -99,6 +100,7 @@ class RunState:
         self.cleaning = False
         self.report: dict[str, Any] | None = None
         self.previous_handlers: dict[int, Any] = {}
+        self.target_problem = ""
 
     def on_signal(self, signum: int, _frame: Any) -> None:
         name = "--max-time" if signum == signal.SIGALRM else signal.Signals(signum).name
@@ -214,10 +216,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     ledger = state.guard.ledger if state.guard else None
     state.report = report = build_report(state.results, state.target.api_base, ledger=ledger, interrupted=state.interrupted,
-                                         allow_destructive=state.target.allow_destructive)
+                                         allow_destructive=state.target.allow_destructive, target_problem=state.target_problem)
     if state.target.report_dir:
         report["paths"] = [str(p) for p in write_reports(report, state.target.report_dir)]
-    if report["foreign_data_changed"] and not state.target.allow_destructive:
+    if state.target_problem:
+        session.exitstatus = EXIT_TARGET
+    elif report["foreign_data_changed"] and not state.target.allow_destructive:
         session.exitstatus = EXIT_NOT_CONFORMANT
     elif exitstatus == pytest.ExitCode.USAGE_ERROR:
         session.exitstatus = EXIT_USAGE
@@ -281,12 +285,16 @@ def ledger_run(api: ConformanceClient, target: Target, pytestconfig: pytest.Conf
             api.deadline = None
 
     try:
-        yield _start_run(api, target)
+        yield _start_run(api, target, state)
     finally:
         finish()
 
 
-def _start_run(api: ConformanceClient, target: Target) -> Ledger:
+def _start_run(api: ConformanceClient, target: Target, state: RunState) -> Ledger:
+    problem = preflight(api, target.readonly_token)
+    if problem:
+        state.target_problem = problem
+        pytest.exit(f"target problem: {problem}", returncode=EXIT_TARGET)
     ledger = api.ledger
     ledger.take_inventory(api.read)
     problems = ledger.problems()

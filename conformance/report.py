@@ -45,7 +45,7 @@ def ledger_results(ledger: Any) -> list[ItemResult]:
 
 
 def build_report(results: list[ItemResult], target: str, ledger: Any = None, interrupted: str = "",
-                 allow_destructive: bool = False) -> dict[str, Any]:
+                 allow_destructive: bool = False, target_problem: str = "") -> dict[str, Any]:
     results = [*results, *ledger_results(ledger)]
     rules = []
     for rule in RULES.values():
@@ -82,8 +82,11 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         "writes_stopped": ledger.halted if ledger is not None else "",
         "audited": bool(ledger is not None and ledger.audited),
         "interrupted": interrupted,
+        "target_problem": target_problem,
     }
     summary_lines = [d.line() for d in ledger.damage] if ledger is not None else []
+    if target_problem:
+        summary_lines.append(f"TARGET PROBLEM: {target_problem} (no rule ran)")
     if damage and allow_destructive:
         summary_lines.insert(0, "(--allow-destructive: the run was allowed to delete data it did not create)")
     summary_lines += [
@@ -105,7 +108,7 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         **safety,
         "target": target,
         "score": score,
-        "conformant": not doc_failures and not choice_failures and not (damage and not allow_destructive),
+        "conformant": not doc_failures and not choice_failures and not (damage and not allow_destructive) and not target_problem,
         "doc_failures": doc_failures,
         "choice_failures": choice_failures,
         "counts": counts,
@@ -117,6 +120,8 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
 
 def render_markdown(report: dict[str, Any]) -> str:
     lines = ["# Customer Segmentation V3 conformance report", ""]
+    if report.get("target_problem"):
+        lines += ["## TARGET PROBLEM", "", f"{report['target_problem']}: no rule ran.", ""]
     if report.get("foreign_data_changed"):
         lines += ["## FOREIGN DATA CHANGED", "", "Data this run did not create is missing or changed:", ""]
         for item in report["foreign_data_changed"]:

@@ -100,14 +100,10 @@ def running_mock(
 
 
 @contextmanager
-def _serve_in_process(store_hash: str, token: str, readonly_token: str, data_file) -> Iterator[str]:
+def serve_wsgi(app: Any) -> Iterator[str]:
+    """Any WSGI app on a free loopback port, in a thread of this process; stopped on exit."""
     from werkzeug.serving import make_server
 
-    from .config import MockConfig, StoreConfig
-    from .http.app import create_app
-
-    config = MockConfig(stores=[StoreConfig(store_hash, token, readonly_token)], data_file=str(data_file) if data_file else None)
-    app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -117,6 +113,19 @@ def _serve_in_process(store_hash: str, token: str, readonly_token: str, data_fil
         server.shutdown()
         thread.join(10)
         server.server_close()
+
+
+@contextmanager
+def _serve_in_process(store_hash: str, token: str, readonly_token: str, data_file) -> Iterator[str]:
+    from .config import MockConfig, StoreConfig
+    from .http.app import create_app
+
+    config = MockConfig(stores=[StoreConfig(store_hash, token, readonly_token)], data_file=str(data_file) if data_file else None)
+    app = create_app(config)
+    try:
+        with serve_wsgi(app) as url:
+            yield url
+    finally:
         app.extensions["segmentation_mock"]["storage"].close()
 
 

@@ -3,7 +3,6 @@ against the OpenAPI document with openapi-core's response validation."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,11 +12,11 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 import logging
 
-from werkzeug.serving import make_server
 
 from mock_server import create_app
 from mock_server.config import MockConfig, StoreConfig
 from mock_server.http.ratelimit import RateLimitPolicy
+from mock_server.testing import serve_wsgi
 from mock_server.storage import MemoryStorage, SqliteStorage, Storage
 from segmentation_contract import load_spec
 
@@ -130,12 +129,5 @@ def serve_mock(storage: Storage, config: MockConfig | None = None, clock: FakeCl
     """The mock app on a free loopback port, threaded, stopped on exit."""
     clock = clock or FakeClock()
     app = create_app(config or default_config(), storage=storage, clock=clock)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield ServedMock(f"http://127.0.0.1:{server.server_port}", storage, clock, app)
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
+    with serve_wsgi(app) as url:
+        yield ServedMock(url, storage, clock, app)

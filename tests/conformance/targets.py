@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import requests
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
+
+from mock_server.testing import serve_wsgi
 
 UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -156,14 +154,6 @@ def canned_app() -> Flask:
     return app
 
 
-@contextmanager
-def serve_app(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        server.server_close()
+def serve_app(app: Flask):
+    """The target on a free loopback port (a context manager yielding its URL)."""
+    return serve_wsgi(app)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+import conformance
 
 from tests.support import OTHER_STORE, OTHER_TOKEN, READONLY, STORE, TOKEN, make_storage
 from tests.support import serve_mock as serve_with_clock
@@ -34,8 +37,17 @@ def read_report(report_dir: Path) -> dict:
     return json.loads(report_path.read_text()) if report_path.exists() else {}
 
 
-def run_suite(mock, report_dir: Path, *extra: str, readonly: bool = True) -> tuple[int, dict, str]:
-    result = subprocess.run(suite_command(mock.url, report_dir, *extra, readonly=readonly), capture_output=True, text=True, timeout=600)
+SCHEMA_TESTS = Path(conformance.__file__).resolve().parent / "suite" / "test_schema.py"
+
+
+def run_suite(mock, report_dir: Path, *extra: str, readonly: bool = True, schema: bool = True) -> tuple[int, dict, str]:
+    """The suite's CLI against `mock.url`. ``schema=False`` leaves the Schemathesis module
+    out of collection (building its 21 tests costs seconds per run) for runs whose `-k`
+    selects no SCHEMA test anyway."""
+    command = suite_command(mock.url, report_dir, *extra, readonly=readonly)
+    if not schema:
+        command += ["--", f"--ignore={SCHEMA_TESTS}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     return result.returncode, read_report(report_dir), result.stdout + result.stderr
 
 
@@ -61,14 +73,14 @@ def test_suite_passes_against_the_mock_and_reports(backend, tmp_path):
 
 def test_destructive_rules_run_only_when_allowed(tmp_path):
     with serve_mock(make_storage("memory", tmp_path)) as mock:
-        code, report, output = run_suite(mock, tmp_path / "report", "--allow-destructive", "-k", "UNSCOPED")
+        code, report, output = run_suite(mock, tmp_path / "report", "--allow-destructive", "-k", "UNSCOPED", schema=False)
     assert code == 0, output[-3000:]
     assert outcomes(report)["UNSCOPED-DELETE"] == outcomes(report)["UNSCOPED-PROFILE-DELETE"] == "passed"
 
 
 def test_without_readonly_token_scope_rules_are_skipped(tmp_path):
     with serve_mock(make_storage("memory", tmp_path)) as mock:
-        code, report, output = run_suite(mock, tmp_path / "report", "-k", "SCOPES", readonly=False)
+        code, report, output = run_suite(mock, tmp_path / "report", "-k", "SCOPES", readonly=False, schema=False)
     assert code == 0, output[-3000:]
     assert outcomes(report)["SCOPES"] == "skipped"
 
@@ -93,8 +105,40 @@ def test_suite_leaves_what_it_did_not_create_untouched_and_cleans_up(tmp_path):
             )
 
         before = snapshot()
-        code, _report, output = run_suite(mock, tmp_path / "report")
+        code, report, output = run_suite(mock, tmp_path / "report")
         after = snapshot()
     assert code == 0, output[-3000:]
     # Adding profiles to run-created segments moved no pre-existing profile; everything the run made is gone.
     assert after == before
+    assert report["delete_proof"].startswith("proven") and report["audited"], output[-3000:]
+    assert report["left_behind"] == [] and report["unsafe_behaviours"] == [] and report["foreign_data_changed"] == []
+
+
+@pytest.mark.parametrize("problem", ["down", "wrong token", "wrong read-only token", "wrong base path"])
+def test_a_target_problem_is_named_in_one_line_and_exits_3(problem, tmp_path):
+    with serve_mock(make_storage("memory", tmp_path)) as mock:
+        url, token, readonly = mock.url, TOKEN, READONLY
+        if problem == "down":
+            with socket.socket() as unused:
+                unused.bind(("127.0.0.1", 0))
+                url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        elif problem == "wrong token":
+            token = "not-a-token"
+        elif problem == "wrong read-only token":
+            readonly = "not-a-token-either"
+        else:
+            url = mock.url + "/api"
+        command = [CLI, "--base-url", url, "--store-hash", STORE, "--token", token, "--readonly-token", readonly,
+                   "--report-dir", str(tmp_path / "report")]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        requests_seen = len(mock.app.extensions["segmentation_mock"]["journal"].query(limit=1000))
+    output = result.stdout + result.stderr
+    assert result.returncode == 3, output[-3000:]
+    expected = {"down": "unreachable", "wrong token": "the token was refused", "wrong read-only token": "the read-only token was refused",
+                "wrong base path": "serves no documented route"}[problem]
+    lines = [line for line in output.splitlines() if expected in line]
+    assert lines and lines[0].startswith("TARGET PROBLEM: "), output[-3000:]
+    report = read_report(tmp_path / "report")
+    assert report["target_problem"] and not report["conformant"]
+    assert set(outcomes(report).values()) == {"not run"}
+    assert requests_seen <= 2  # the preflight's GETs, and nothing else

@@ -18,7 +18,7 @@ from tests.conformance.targets import CANNED_CUSTOMER, CANNED_PROFILE, CANNED_PR
 from tests.conformance.test_suite_against_mock import outcomes, read_report, run_suite, serve_mock, suite_command
 
 WELL_FORMED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9]+")
-FEW_EXAMPLES = {"CONFORMANCE_MAX_EXAMPLES": "4"}
+FEW_EXAMPLES = {"CONFORMANCE_MAX_EXAMPLES": "2"}
 
 
 def seed_foreign(api) -> dict:
@@ -121,21 +121,6 @@ def test_a_target_that_answers_2xx_to_everything_loses_nothing(tmp_path, monkeyp
         named |= {e for k, v in parse_qsl(split.query, keep_blank_values=True) if k == "id:in" for e in v.split(",")}
         assert not named & canned_ids, f"{method} {full_path} names an item the run did not create"
     assert_deletes_were_explicit(received)
-
-
-def test_the_mock_passes_with_foreign_data_and_keeps_it(tmp_path, monkeypatch):
-    """The conforming case: deletes are proven, everything the run made is gone, foreign data intact."""
-    for name, value in FEW_EXAMPLES.items():
-        monkeypatch.setenv(name, value)
-    with serve_mock(MemoryStorage()) as mock:
-        direct = mock.client()
-        before = seed_foreign(direct)
-        code, report, output = run_suite(mock, tmp_path / "report")
-        after = foreign_state(direct)
-    assert code == 0, output[-3000:]
-    assert after == before  # nothing foreign changed, nothing of the run's is left
-    assert report["left_behind"] == [] and report["unsafe_behaviours"] == [], output[-3000:]
-    assert report["delete_proof"].startswith("proven")
 
 
 @pytest.mark.parametrize("after_s", [1.0, 6.0, 15.0])

@@ -1,0 +1,65 @@
+"""Preflight: before any rule runs, one GET says whether there is a target to judge.
+
+A target that cannot be reached, refuses the token, or serves no documented route at the
+base URL is a problem with the run, not a verdict on the implementation: the suite names
+it in one line and exits 3 before any rule runs (and before any write).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+PREFLIGHT_TIMEOUT_S = 10.0
+
+
+def api_base_of(base_url: str, store_hash: str | None) -> str:
+    """`.../stores/{hash}/v3` from a server URL and a store hash (or a full base as given)."""
+    base = base_url.rstrip("/")
+    return base if "/stores/" in base else f"{base}/stores/{store_hash}/v3"
+
+
+def preflight(client: Any, readonly_token: str | None) -> str:
+    """'' when the target answers like a segmentation API; otherwise the problem, in one line."""
+    base = client.base_url
+    problem = _probe(client, client.token, base, "the token")
+    if problem or not readonly_token:
+        return problem
+    return _probe(client, readonly_token, base, "the read-only token")
+
+
+def _probe(client: Any, token: str | None, base: str, which: str) -> str:
+    headers = {"Accept": "application/json", "X-Auth-Token": token or ""}
+    saved, client.timeout = client.timeout, PREFLIGHT_TIMEOUT_S
+    try:
+        response = client._send("GET", "/segments?limit=1", headers, None, record=False)
+    except requests.exceptions.SSLError as error:
+        return f"TLS failure talking to {base}: {_short(error)}"
+    except requests.exceptions.ConnectionError as error:
+        return f"the target is unreachable at {base}: {_short(error)}"
+    except requests.exceptions.Timeout:
+        return f"the target did not answer GET {base}/segments within {PREFLIGHT_TIMEOUT_S:.0f} s"
+    except requests.RequestException as error:
+        return f"GET {base}/segments failed: {_short(error)}"
+    finally:
+        client.timeout = saved
+    status = response.status_code
+    if status == 401:
+        return f"{which} was refused: GET {base}/segments answered 401 (wrong token, or a token of another store)"
+    if status == 403:
+        return f"{which} may not list segments: GET {base}/segments answered 403 (it needs a Customers scope)"
+    if status == 404:
+        return f"GET {base}/segments answered 404: the base URL or store hash serves no documented route"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        return f"GET {base}/segments answered {status} without a segment list: not a segmentation API at this base URL"
+    return ""
+
+
+def _short(error: BaseException) -> str:
+    text = str(error)
+    return text if len(text) <= 200 else text[:200] + "…"
