@@ -21,9 +21,11 @@ refuses it with :class:`UnsafeRequest` and nothing is sent:
 6. **Explicit deletes.** A DELETE either names its target in the path or carries
    ``id:in`` with at least one entry, and every entry is non-blank, well formed and
    owned or minted: never absent, empty, blank, malformed or foreign.
-7. **Owned body IDs.** Every UUID anywhere in the body, every ``customer_id`` and every
+7. **Provable creates.** A create into a collection the inventory could not list is
+   refused: what it returned could never be proven the run's own.
+8. **Owned body IDs.** Every UUID anywhere in the body, every ``customer_id`` and every
    integer ``id`` of the path's own collection is owned or minted.
-8. **Proven deletes.** A DELETE through ``id:in`` on a top-level collection that holds
+9. **Proven deletes.** A DELETE through ``id:in`` on a top-level collection that holds
    items the run did not create is sent only once the run has proven that the target
    honours ``id:in`` on DELETE (the ledger's probe).
 """
@@ -181,6 +183,11 @@ class SafetyGuard:
                 refuse("the method is not documented for this path")
             self._check_body(route, body, refuse)
             return
+        creates = operation.get("x-creates")
+        listing = self.ledger.before.get(creates) if creates else None
+        if listing is not None and listing.items is None:
+            refuse(f"{creates} could not be listed before the run ({listing.problem}), so what a create returns "
+                   "could not be proven the run's own")
         allowed = route.query_names[method]
         for key, _ in query:
             if key not in allowed:

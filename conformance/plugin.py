@@ -182,6 +182,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             message = report.longrepr[2]
         elif report.failed:
             message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:2000]
+        if state.guard is not None and state.guard.ledger.halted:
+            item.session.shouldstop = f"writes stopped: {state.guard.ledger.halted}"
         exchanges = [e.as_dict() for e in state.journal[start:]][-3:] if outcome == "failed" else []
         state.results.append(
             ItemResult(item.nodeid, rules, outcome, list(checks.warnings) if checks else [], message, exchanges)

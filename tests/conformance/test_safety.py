@@ -143,6 +143,13 @@ def test_top_level_deletes_wait_for_the_proof_unless_nothing_foreign_is_there():
         unproven.check("DELETE", "/customers", [("id:in", "42")], None)
 
 
+def test_no_create_into_a_collection_the_inventory_could_not_list(guard):
+    guard.ledger.before["customers"] = Listing(None, "GET /customers answered 404")
+    with pytest.raises(UnsafeRequest, match="could not be listed"):
+        guard.check("POST", "/customers", [], [{"email": "a@b", "first_name": "a", "last_name": "b"}])
+    guard.check("POST", "/segments", [], [{"name": "x"}])
+
+
 def test_a_refused_request_is_never_sent(guard):
     with socket.socket() as listener:  # a port that accepts nothing
         listener.bind(("127.0.0.1", 0))

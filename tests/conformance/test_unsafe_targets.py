@@ -141,3 +141,16 @@ def test_a_run_stopped_by_sigterm_cleans_up_and_reports(after_s, tmp_path):
     report = read_report(tmp_path / "report")
     assert report["interrupted"] == "SIGTERM", output[-3000:]
     assert "STOPPED  by SIGTERM" in output
+
+
+def test_max_time_stops_the_run_like_a_signal(tmp_path):
+    with serve_mock(MemoryStorage()) as mock:
+        direct = mock.client()
+        before = seed_foreign(direct)
+        result = subprocess.run(suite_command(mock.url, tmp_path / "report", "--max-time", "5"), capture_output=True,
+                                text=True, timeout=180)
+        after = foreign_state(direct)
+    output = result.stdout + result.stderr
+    assert result.returncode in (1, 4), output[-3000:]
+    assert after == before, output[-3000:]
+    assert read_report(tmp_path / "report")["interrupted"] == "--max-time"
