@@ -105,12 +105,18 @@ def test_deleting_a_segment_keeps_its_profiles(api, make, checks):
     checks.must(segment_ids_of(api, profile["id"]) == [kept["id"]], "the profile stays, in its other segment only")
 
 
-@pytest.mark.rule("REL-REMOVE")
-def test_removing_keeps_profiles_and_other_segments(api, make, checks):
+def two_segments_sharing_a_profile(make):
+    """s1 holds p1 and p2; s2 holds p1."""
     s1, s2 = make.segments(2)
     p1, p2 = make.profiles(2)
     make.add(s1, p1, p2)
     make.add(s2, p1)
+    return s1, s2, p1, p2
+
+
+@pytest.mark.rule("REL-REMOVE")
+def test_removing_keeps_profiles_and_other_segments(api, make, checks):
+    s1, s2, p1, p2 = two_segments_sharing_a_profile(make)
     response = api.delete(f"/segments/{s1['id']}/shopper-profiles?id:in={p1['id']}")
     checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
     checks.must(member_ids(api, s1["id"]) == [p2["id"]], "only the named profile left the segment")
@@ -120,10 +126,7 @@ def test_removing_keeps_profiles_and_other_segments(api, make, checks):
 @pytest.mark.destructive
 @pytest.mark.rule("UNSCOPED-MEMBER-REMOVE")
 def test_remove_without_id_in_empties_the_segment(api, make, checks):
-    s1, s2 = make.segments(2)
-    p1, p2 = make.profiles(2)
-    make.add(s1, p1, p2)
-    make.add(s2, p1)
+    s1, s2, p1, p2 = two_segments_sharing_a_profile(make)
     response = api.delete(f"/segments/{s1['id']}/shopper-profiles")
     checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
     checks.must(member_ids(api, s1["id"]) == [], "without id:in the segment is emptied")
