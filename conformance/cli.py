@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="segmentation-conformance",
         description="Check a Customer Segmentation V3 implementation against the contract and BEHAVIOR.md's rules.",
         epilog="Options may also be given as CONFORMANCE_BASE_URL, CONFORMANCE_STORE_HASH, CONFORMANCE_TOKEN, "
-        "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR. "
+        "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR, CONFORMANCE_MAX_TIME, "
+        "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES. "
         "Arguments after -- go to pytest.",
     )
     parser.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8080")
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also run tests that may delete data this run did not create (DELETE without id:in)")
     parser.add_argument("--report-dir", help="write junit.xml, conformance-report.json and conformance-report.md here")
     parser.add_argument("--max-time", help="stop after this many seconds: clean up, report, exit 4")
+    parser.add_argument("--max-examples", help="generated requests per operation for the SCHEMA rule (default 15)")
     parser.add_argument("--max-inventory", help="most items per collection the pre-run inventory reads (default 20000)")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (rule ids work: -k SEG_CAP)")
     return parser
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     argv = [str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-p", "conformance.plugin", "-q"]
-    for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory"):
+    for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory", "max_examples"):
         value = getattr(args, name)
         if value:
             argv += [f"--{name.replace('_', '-')}", value]

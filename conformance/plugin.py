@@ -38,7 +38,12 @@ OPTIONS = {
     "report_dir": ("--report-dir", "write conformance-report.json and .md here"),
     "max_time": ("--max-time", "stop the run after this many seconds (then clean up, report, exit 4)"),
     "max_inventory": ("--max-inventory", "most items per collection the pre-run inventory reads (default 20000)"),
+    "max_examples": ("--max-examples", "generated requests per operation for the SCHEMA rule (default 15)"),
 }
+
+# Read by the Schemathesis module when it is collected (after pytest_configure): the
+# target's real base URL, so that reproduce lines name it, and the fuzzing effort.
+COLLECTION_SETTINGS: dict[str, Any] = {"api_base": "http://placeholder.invalid", "max_examples": 15}
 
 
 def _env_name(dest: str) -> str:
@@ -118,6 +123,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the BEHAVIOR.md rules this test checks")
     config.addinivalue_line("markers", "destructive: needs --allow-destructive")
     config.stash[_STATE] = state = RunState()
+    base, store = config.getoption("conformance_base_url", None), config.getoption("conformance_store_hash", None)
+    if base and (store or "/stores/" in base):
+        COLLECTION_SETTINGS["api_base"] = api_base_of(base, store)
+    try:
+        COLLECTION_SETTINGS["max_examples"] = int(config.getoption("conformance_max_examples", None) or 15)
+    except ValueError:
+        raise pytest.UsageError("--max-examples takes a whole number") from None
     if config.getoption("conformance_base_url", None) and threading.current_thread() is threading.main_thread():
         # From here on, SIGTERM, SIGINT, SIGHUP and --max-time stop the run the same way:
         # pytest stops, the ledger cleans up within its grace period, the reports are written.

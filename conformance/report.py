@@ -96,7 +96,10 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
     ]
     for rule in sorted(rules, key=lambda r: (ORDER[r["outcome"]], r["id"])):
         if rule["outcome"] in ("failed", "warning", "skipped"):
-            detail = next((t["message"] or "; ".join(t["warnings"]) for t in rule["tests"] if t["outcome"] == "failed" or t["warnings"] or t["outcome"] == "skipped"), "")
+            # A failed rule quotes its first failure, never a warning of a test that passed.
+            failed = [t for t in rule["tests"] if t["outcome"] == "failed"]
+            quoted = failed or [t for t in rule["tests"] if t["warnings"] or t["outcome"] == "skipped"]
+            detail = (quoted[0]["message"] or "; ".join(quoted[0]["warnings"])) if quoted else ""
             summary_lines.append(f"  {rule['outcome'].upper():8} {rule['level']:6} {rule['id']}: {detail.splitlines()[0][:160] if detail else ''}")
     for finding in safety["unsafe_behaviours"]:
         summary_lines.append(f"  UNSAFE   {finding['behaviour']}: {finding['detail'][:200]}")

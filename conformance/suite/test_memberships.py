@@ -25,7 +25,7 @@ def test_second_profile_for_a_customer_is_refused(api, make, checks):
     profile = make.profile()
     response = api.post("/shopper-profiles", [{"customer_id": profile["customer_id"]}])
     checks.must(400 <= response.status_code < 500, f"a second profile must be refused, got {response.status_code}")
-    checks.should(response.status_code == 409, f"the mock answers 409, got {response.status_code}")
+    checks.should(response.status_code == 409, f"BEHAVIOR's choice is 409; the target answered {response.status_code}")
 
 
 @pytest.mark.rule("PROFILE-NO-GUESTS", "ERROR-STATUS")
@@ -69,7 +69,7 @@ def test_removing_moves_updated_at(api, make, checks):
     time.sleep(1.1)
     api.delete(f"/segments/{segment['id']}/shopper-profiles?id:in={profile['id']}")
     after = profile_by_id(api, profile["id"], other["id"])
-    checks.should(after["updated_at"] > before["updated_at"], "removal from a segment moves updated_at (the mock's choice)")
+    checks.should(after["updated_at"] > before["updated_at"], "removal from a segment SHOULD move updated_at (BEHAVIOR's choice); the target left it")
 
 
 @pytest.mark.rule("MEMBER-CONFLICT", "BATCH-ATOMIC")

@@ -34,7 +34,7 @@ def test_expression_grammar_is_enforced(api, make, checks, why, build):
     body = {"name": make.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {}}], "customer": {"segments": build(segment["id"])}}
     response = api.post("/promotions", body)
     checks.must(400 <= response.status_code < 500, f"{why}: expected a 4xx, got {response.status_code}")
-    checks.should(response.status_code == 400, f"{why}: the mock answers 400, got {response.status_code}")
+    checks.should(response.status_code == 400, f"{why}: BEHAVIOR's choice is 400; the target answered {response.status_code}")
 
 
 @pytest.mark.rule("PROMO-UNKNOWN-SEGMENT")
@@ -43,7 +43,7 @@ def test_unknown_segment_is_refused(api, make, checks, guard):
     body = {"name": name, "redemption_type": "AUTOMATIC", "rules": [{"action": {}}], "customer": {"segments": {"id": [guard.fresh_uuid()]}}}
     response = api.post("/promotions", body)
     checks.must(400 <= response.status_code < 500, f"expected a 4xx, got {response.status_code}")
-    checks.should(response.status_code == 422, f"the mock answers 422, got {response.status_code}")
+    checks.should(response.status_code == 422, f"BEHAVIOR's choice is 422; the target answered {response.status_code}")
 
 
 @pytest.mark.rule("PROMO-GROUPS")

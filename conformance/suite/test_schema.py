@@ -3,16 +3,15 @@ and invalid data, then stateful sequences that follow the document's links."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import HealthCheck, settings
 
 from conformance.fuzz import checks, load_schema, run_workflow, send
+from conformance.plugin import COLLECTION_SETTINGS
 from segmentation_contract import load_spec
 
-schema = load_schema("http://placeholder.invalid")  # the real base URL is set per call
-MAX_EXAMPLES = int(os.environ.get("CONFORMANCE_MAX_EXAMPLES", "15"))
+schema = load_schema(COLLECTION_SETTINGS["api_base"])  # the target's base: reproduce lines name it
+MAX_EXAMPLES = COLLECTION_SETTINGS["max_examples"]
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

@@ -113,7 +113,7 @@ def test_store_never_holds_more_than_1000_segments(api, make, checks):
     for batch in ([make.name()], [make.name(), make.name()]):
         response = api.post("/segments", [{"name": n} for n in batch])
         checks.must(400 <= response.status_code < 500, f"a create past 1000 segments must be refused, got {response.status_code}")
-        checks.should(response.status_code == 422, f"the mock answers 422, got {response.status_code}")
+        checks.should(response.status_code == 422, f"BEHAVIOR's choice is 422; the target answered {response.status_code}")
         after = api.get("/segments?limit=1").json()["meta"]["pagination"]["total"]
         checks.must(after <= 1000, f"the store holds {after} segments")
         checks.must(after == 1000, "the rejected batch created nothing")
