@@ -138,6 +138,7 @@ class ConformanceClient:
         """Delete what the run owns and has not deleted yet; what the guard will not let
         go is listed in the ledger as left behind."""
         ledger = self.ledger
+        ledger.left_behind.clear()  # what is left now replaces what an earlier cleanup left
         for collection in CLEANUP_ORDER:
             keys = ledger.alive_owned(collection)
             if collection == "promotions":  # by path: the ID is the whole target
