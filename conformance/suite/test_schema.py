@@ -8,7 +8,6 @@ from hypothesis import HealthCheck, settings
 
 from conformance.fuzz import checks, load_schema, run_workflow, send
 from conformance.plugin import COLLECTION_SETTINGS
-from segmentation_contract import load_spec
 
 schema = load_schema(COLLECTION_SETTINGS["api_base"])  # the target's base: reproduce lines name it
 MAX_EXAMPLES = COLLECTION_SETTINGS["max_examples"]
