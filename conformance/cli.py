@@ -2,12 +2,18 @@
 
     segmentation-conformance --base-url http://127.0.0.1:8080 --store-hash demo \\
         --token T [--readonly-token R] [--allow-destructive] [--report-dir DIR] [--max-time S]
-        [-k EXPR] [-- PYTEST ARGS]
+        [--slices segmentation,customers,promotions] [-k EXPR] [-- PYTEST ARGS]
 
-Exit status: 0 every checked rule holds (warnings allowed); 1 a rule failed, or data the
-run did not create changed (FOREIGN DATA CHANGED); 2 usage; 3 a target problem found
-before any rule ran (unreachable, TLS, token refused, no documented route at the base URL);
-4 the run was stopped (SIGTERM, SIGINT, --max-time) before every rule ran.
+Exit status:
+  0  conformant: every rule ran and held (warnings allowed), or every rule but the
+     destructive ones, which only --allow-destructive runs (the verdict names them);
+  1  not conformant: a rule failed, or data the run did not create changed;
+  2  usage;
+  3  a target problem found before any rule ran (unreachable, TLS, token refused, no
+     documented route at the base URL);
+  4  incomplete: no rule failed, but some did not run (a -k subset, --slices, a slice the
+     target does not serve, no --readonly-token, a run stopped by SIGTERM, SIGINT or
+     --max-time); the report lists them with the reason.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a Customer Segmentation V3 implementation against the contract and BEHAVIOR.md's rules.",
         epilog="Options may also be given as CONFORMANCE_BASE_URL, CONFORMANCE_STORE_HASH, CONFORMANCE_TOKEN, "
         "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR, CONFORMANCE_MAX_TIME, "
-        "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES. "
-        "Arguments after -- go to pytest.",
+        "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES, CONFORMANCE_SLICES. "
+        "Arguments after -- go to pytest.\n\n" + __doc__[__doc__.index("Exit status:"):],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--store-hash", help="the store's hash")
@@ -39,13 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-time", help="stop after this many seconds: clean up, report, exit 4")
     parser.add_argument("--max-examples", help="generated requests per operation for the SCHEMA rule (default 15)")
     parser.add_argument("--max-inventory", help="most items per collection the pre-run inventory reads (default 20000)")
+    parser.add_argument("--slices", help="the API slices to judge: a comma list of segmentation, customers, promotions "
+                        "(default all; a slice left out makes the verdict incomplete)")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (rule ids work: -k SEG_CAP)")
     return parser
 
 
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     argv = [str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-p", "conformance.plugin", "-q"]
-    for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory", "max_examples"):
+    for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory", "max_examples",
+                 "slices"):
         value = getattr(args, name)
         if value:
             argv += [f"--{name.replace('_', '-')}", value]

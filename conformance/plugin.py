@@ -22,11 +22,14 @@ import pytest
 from .client import ConformanceClient, Exchange, SafetyGuard, UnsafeRequest, prove_deletes
 from .ledger import Ledger
 from .preflight import api_base_of, preflight
-from .report import ItemResult, build_report, write_reports
-from .rules import RULES
+from .report import (CONFORMANT, CONFORMANT_NON_DESTRUCTIVE, INCOMPLETE, NOT_CONFORMANT, TARGET_PROBLEM, ItemResult,
+                     build_report, write_reports)
+from .rules import CUSTOMERS, PROMOTIONS, RULES, SEGMENTATION, SLICES
 
 # Exit statuses of a conformance run (also for `pytest -p conformance.plugin`).
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_USAGE, EXIT_TARGET, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
+VERDICT_EXIT = {CONFORMANT: EXIT_CONFORMANT, CONFORMANT_NON_DESTRUCTIVE: EXIT_CONFORMANT, NOT_CONFORMANT: EXIT_NOT_CONFORMANT,
+                INCOMPLETE: EXIT_INCOMPLETE, TARGET_PROBLEM: EXIT_TARGET}
 CLEANUP_GRACE_S = 60.0
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM)
 
@@ -39,6 +42,7 @@ OPTIONS = {
     "max_time": ("--max-time", "stop the run after this many seconds (then clean up, report, exit 4)"),
     "max_inventory": ("--max-inventory", "most items per collection the pre-run inventory reads (default 20000)"),
     "max_examples": ("--max-examples", "generated requests per operation for the SCHEMA rule (default 15)"),
+    "slices": ("--slices", "the API slices to judge, a comma list of segmentation,customers,promotions (default: all)"),
 }
 
 # Read by the Schemathesis module when it is collected (after pytest_configure): the
@@ -73,6 +77,7 @@ class Target:
     report_dir: Path | None
     max_time: float | None = None
     max_inventory: int = 20000
+    slices: tuple[str, ...] = SLICES
     run_id: str = field(default_factory=lambda: "cf" + secrets.token_hex(4))
 
     @classmethod
@@ -88,7 +93,11 @@ class Target:
             max_inventory = int(opt("max_inventory") or 20000)
         except ValueError as error:
             raise pytest.UsageError(f"--max-time and --max-inventory take numbers: {error}") from None
-        return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir, max_time, max_inventory)
+        slices = tuple(s.strip() for s in (opt("slices") or ",".join(SLICES)).split(",") if s.strip())
+        unknown = [s for s in slices if s not in SLICES]
+        if unknown or SEGMENTATION not in slices:
+            raise pytest.UsageError(f"--slices takes a comma list of {', '.join(SLICES)}, with segmentation; got {opt('slices')!r}")
+        return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir, max_time, max_inventory, slices)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -106,6 +115,10 @@ class RunState:
         self.report: dict[str, Any] | None = None
         self.previous_handlers: dict[int, Any] = {}
         self.target_problem = ""
+        self.collected: dict[str, int] = {}
+        self.client: ConformanceClient | None = None
+        # Why a slice of the API cannot be judged in this run ('' when it can).
+        self.unavailable: dict[str, str] = {}
 
     def on_signal(self, signum: int, _frame: Any) -> None:
         name = "--max-time" if signum == signal.SIGALRM else signal.Signals(signum).name
@@ -142,7 +155,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         signal.signal(signum, handler)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Before ``-k`` deselects: count every rule's tests, so that a rule whose tests were
+    not all selected is reported "not run", never passed."""
+    state = config.stash[_STATE]
     for item in items:
         for marker in item.iter_markers("rule"):
             unknown = [r for r in marker.args if r not in RULES]
@@ -150,6 +167,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: unknown rule ids {unknown}")
             for rule_id in marker.args:  # so that -k selects by rule: -k SEG_CAP
                 item.extra_keyword_matches.update({rule_id, rule_id.replace("-", "_")})
+                state.collected[rule_id] = state.collected.get(rule_id, 0) + 1
+        _name_by_rule(item)
+
+
+def _name_by_rule(item: pytest.Item) -> None:
+    """Test IDs (and so JUnit names and the progress count) carry the rules they check:
+    ``test_segments.py::SEG-CAP+BATCH-ATOMIC: test_store_never_holds_more_than_1000_segments``,
+    and one per operation for Schemathesis: ``test_schema.py::SCHEMA[createSegments]``, which
+    Schemathesis alone would give the same ID for every operation."""
+    rules = _item_rules(item)
+    if not rules:
+        return
+    label = getattr(item, "operation_label", None)
+    if label:
+        operation_id = _operation_ids().get(label, label)
+        item.extra_keyword_matches.add(operation_id)
+        name = f"SCHEMA[{operation_id}]"
+    else:
+        name = f"{'+'.join(rules)}: {item.name}"
+    nodeid = f"{item.nodeid.split('::', 1)[0]}::{name}"
+    try:  # pytest >= 9 keeps a structured ID
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    except ImportError:  # pragma: no cover - older pytest
+        item._nodeid = nodeid
+
+
+def _operation_ids() -> dict[str, str]:
+    from segmentation_contract import iter_operations, load_spec
+
+    return {f"{method.upper()} {path}": operation["operationId"] for path, method, operation in iter_operations(load_spec())}
 
 
 def _item_rules(item: pytest.Item) -> list[str]:
@@ -191,7 +240,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, message)
         elif report.skipped and isinstance(report.longrepr, tuple):
-            message = report.longrepr[2]
+            message = report.longrepr[2].removeprefix("Skipped: ")
         elif report.failed:
             message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:2000]
         if state.guard is not None and state.guard.ledger.halted:
@@ -219,8 +268,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After the ledger's cleanup and audit (session fixtures are torn down by now):
     build the report, write it, and set the run's exit status."""
     state = session.config.stash.get(_STATE, None)
-    if state is not None and state.target is None and state.interrupted:
-        try:  # stopped before the first test: still say so in a report
+    if state is not None and state.target is None and session.config.getoption("conformance_base_url", None):
+        try:  # stopped, or nothing selected, before the first test: still say so in a report
             state.target = Target.from_config(session.config)
         except pytest.UsageError:
             pass
@@ -230,21 +279,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     ledger = state.guard.ledger if state.guard else None
     state.report = report = build_report(state.results, state.target.api_base, ledger=ledger, interrupted=state.interrupted,
-                                         allow_destructive=state.target.allow_destructive, target_problem=state.target_problem)
+                                         allow_destructive=state.target.allow_destructive, target_problem=state.target_problem,
+                                         collected=state.collected)
     if state.target.report_dir:
         report["paths"] = [str(p) for p in write_reports(report, state.target.report_dir)]
-    if state.target_problem:
-        session.exitstatus = EXIT_TARGET
-    elif report["foreign_data_changed"] and not state.target.allow_destructive:
-        session.exitstatus = EXIT_NOT_CONFORMANT
-    elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+    if exitstatus == pytest.ExitCode.USAGE_ERROR and not state.target_problem:
         session.exitstatus = EXIT_USAGE
-    elif not report["conformant"]:
-        session.exitstatus = EXIT_NOT_CONFORMANT
-    elif state.interrupted:
-        session.exitstatus = EXIT_INCOMPLETE
-    elif exitstatus == pytest.ExitCode.TESTS_FAILED:
-        session.exitstatus = EXIT_NOT_CONFORMANT
+    elif exitstatus == pytest.ExitCode.TESTS_FAILED and report["conformant"]:
+        session.exitstatus = EXIT_NOT_CONFORMANT  # a test without a rule (the user's own) failed
+    else:
+        session.exitstatus = VERDICT_EXIT[report["verdict"]]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -276,16 +320,18 @@ def guard(target: Target, pytestconfig: pytest.Config) -> SafetyGuard:
 
 
 @pytest.fixture(scope="session")
-def api(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config) -> ConformanceClient:
-    return ConformanceClient(target.api_base, target.token, guard, pytestconfig.stash[_STATE].journal)
+def api(ledger_run: Ledger, target: Target, guard: SafetyGuard, pytestconfig: pytest.Config) -> ConformanceClient:
+    """The client every rule uses: the ledger has taken its inventory before it is handed out."""
+    return pytestconfig.stash[_STATE].client
 
 
-@pytest.fixture(scope="session", autouse=True)
-def ledger_run(api: ConformanceClient, target: Target, pytestconfig: pytest.Config):
+@pytest.fixture(scope="session")
+def ledger_run(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config):
     """Around the whole run: signal handlers and time budget; the inventory and the delete
     probe before the first test; sweep, cleanup and audit after the last (also when a
     signal or the time budget stops the run)."""
     state = pytestconfig.stash[_STATE]
+    state.client = api = ConformanceClient(target.api_base, target.token, guard, state.journal)
     if target.max_time:
         signal.setitimer(signal.ITIMER_REAL, target.max_time)
 
@@ -309,6 +355,7 @@ def _start_run(api: ConformanceClient, target: Target, state: RunState) -> Ledge
     if problem:
         state.target_problem = problem
         pytest.exit(f"target problem: {problem}", returncode=EXIT_TARGET)
+    state.unavailable = slice_problems(api, target.slices)
     ledger = api.ledger
     ledger.take_inventory(api.read)
     problems = ledger.problems()
@@ -316,6 +363,41 @@ def _start_run(api: ConformanceClient, target: Target, state: RunState) -> Ledge
         ledger.note("inventory incomplete", "; ".join(problems))
     prove_deletes(api, target.run_id)
     return ledger
+
+
+SLICE_PROBES = {CUSTOMERS: "/customers?limit=1", PROMOTIONS: "/promotions?limit=1"}
+
+
+def slice_problems(api: ConformanceClient, chosen: tuple[str, ...]) -> dict[str, str]:
+    """Which slices this run cannot judge, and why: left out by --slices, or not served
+    (a 404 to the slice's list). A rule that needs one is "not run", never passed."""
+    problems = {}
+    for name, probe in SLICE_PROBES.items():
+        if name not in chosen:
+            problems[name] = f"the {name} slice is left out (--slices)"
+            continue
+        status, _ = api.read(probe)
+        if status in (404, 405, 501):
+            problems[name] = f"the target does not serve the {name} slice (GET {probe.split('?')[0]} answered {status})"
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _slices_served(request: pytest.FixtureRequest) -> None:
+    """A rule's test that needs a slice this run cannot judge is "not run: <why>". The
+    Customers slice is checked where a test makes customers (the factory)."""
+    if not _item_rules(request.node):
+        return  # not one of the suite's tests: the plugin stays out of the way
+    request.getfixturevalue("ledger_run")
+    unavailable = request.config.stash[_STATE].unavailable
+    needed = {PROMOTIONS} if request.node.module.__name__.endswith("test_promotions") else set()
+    operation = request.node.name.partition("[")[2]
+    for name in (CUSTOMERS, PROMOTIONS):
+        if f" /{name}" in operation:
+            needed.add(name)
+    for name in sorted(needed):
+        if unavailable.get(name):
+            pytest.skip(f"not run: {unavailable[name]}")
 
 
 def _finish_run(api: ConformanceClient, target: Target, settle: bool) -> None:
@@ -350,9 +432,10 @@ class Factory:
     """Creates what a test needs, named with the run's marker; after the test, everything
     the run owns and has not deleted is deleted (see :meth:`ConformanceClient.delete_owned`)."""
 
-    def __init__(self, api: ConformanceClient, run_id: str):
+    def __init__(self, api: ConformanceClient, run_id: str, unavailable: dict[str, str] | None = None):
         self.api = api
         self.run_id = run_id
+        self.unavailable = unavailable or {}
         self.counter = itertools.count(1)
 
     def name(self) -> str:
@@ -366,7 +449,13 @@ class Factory:
     def segment(self, **fields: Any) -> dict:
         return self.segments(1, **fields)[0]
 
+    def need(self, slice_name: str) -> None:
+        problem = self.unavailable.get(slice_name)
+        if problem:
+            pytest.skip(f"not run: {problem}")
+
     def customers(self, count: int = 1) -> list[dict]:
+        self.need(CUSTOMERS)
         body = [{"email": f"{self.name()}@conformance.example", "first_name": "Conformance", "last_name": "Run"} for _ in range(count)]
         response = self.api.post("/customers", body)
         assert response.status_code in (200, 201), f"could not create customers: {response.status_code} {response.text[:300]}"
@@ -387,6 +476,7 @@ class Factory:
         return response
 
     def promotion(self, **fields: Any) -> dict:
+        self.need(PROMOTIONS)
         body = {"name": self.name(), "redemption_type": "AUTOMATIC", "rules": [{"action": {"cart_value": {"discount": {"percentage_amount": "1"}}}}], **fields}
         response = self.api.post("/promotions", body)
         assert response.status_code in (200, 201), f"could not create a promotion: {response.status_code} {response.text[:300]}"
@@ -397,7 +487,7 @@ class Factory:
 
 
 @pytest.fixture
-def make(api: ConformanceClient, target: Target):
-    factory = Factory(api, target.run_id)
+def make(api: ConformanceClient, target: Target, pytestconfig: pytest.Config):
+    factory = Factory(api, target.run_id, pytestconfig.stash[_STATE].unavailable)
     yield factory
     factory.cleanup()

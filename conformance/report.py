@@ -9,30 +9,40 @@ from typing import Any
 
 from .rules import RULES
 
-ORDER = {"failed": 0, "warning": 1, "passed": 2, "skipped": 3, "not run": 4}
+ORDER = {"failed": 0, "warning": 1, "passed": 2, "not run": 3}
+
+# What a run's verdict can be, and the exit status each gives (see conformance.cli).
+CONFORMANT, CONFORMANT_NON_DESTRUCTIVE, NOT_CONFORMANT, INCOMPLETE, TARGET_PROBLEM = (
+    "conformant", "conformant on every non-destructive rule", "not conformant", "incomplete", "target problem")
 
 
 @dataclass
 class ItemResult:
     nodeid: str
     rules: list[str]
-    outcome: str  # passed | failed | skipped
+    outcome: str  # passed | failed | skipped (a test that could not judge: message says why)
     warnings: list[str]
     message: str
     exchanges: list[dict[str, Any]]
 
 
-def _rule_outcome(results: list[ItemResult]) -> str:
-    outcomes = {r.outcome for r in results}
+def _rule_outcome(results: list[ItemResult], expected: int) -> tuple[str, str]:
+    """A rule's outcome and, when it is "not run", why. A rule passes only when every one
+    of its tests ran and passed: one test skipped, or left out by ``-k``, and the rule is
+    "not run" (unless another of its tests failed)."""
+    if any(r.outcome == "failed" for r in results):
+        return "failed", ""
     if not results:
-        return "not run"
-    if "failed" in outcomes:
-        return "failed"
-    if any(r.warnings for r in results if r.outcome == "passed"):
-        return "warning"
-    if "passed" in outcomes:
-        return "passed"
-    return "skipped"
+        return "not run", "not selected" if expected else "no test of this run checks it"
+    skipped = [r for r in results if r.outcome == "skipped"]
+    if skipped:
+        reason = skipped[0].message.removeprefix("not run: ") or "skipped"
+        return "not run", reason if len(skipped) == len(results) else f"{len(skipped)} of {len(results)} tests: {reason}"
+    if len(results) < expected:
+        return "not run", f"{expected - len(results)} of {expected} tests not selected"
+    if any(r.warnings for r in results):
+        return "warning", ""
+    return "passed", ""
 
 
 def ledger_results(ledger: Any) -> list[ItemResult]:
@@ -45,12 +55,18 @@ def ledger_results(ledger: Any) -> list[ItemResult]:
 
 
 def build_report(results: list[ItemResult], target: str, ledger: Any = None, interrupted: str = "",
-                 allow_destructive: bool = False, target_problem: str = "") -> dict[str, Any]:
+                 allow_destructive: bool = False, target_problem: str = "",
+                 collected: dict[str, int] | None = None) -> dict[str, Any]:
+    """``collected``: how many tests of each rule the run collected before ``-k`` chose
+    (without it, the tests that reported are taken as all there are)."""
     results = [*results, *ledger_results(ledger)]
     rules = []
     for rule in RULES.values():
         mine = [r for r in results if rule.id in r.rules]
-        outcome = _rule_outcome(mine)
+        expected = (collected or {}).get(rule.id, len(mine))
+        outcome, reason = _rule_outcome(mine, expected)
+        if target_problem:
+            outcome, reason = "not run", "target problem"
         rules.append(
             {
                 "id": rule.id,
@@ -58,7 +74,10 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
                 "section": rule.section,
                 "title": rule.title,
                 "operations": list(rule.operations),
+                "slices": list(rule.slices),
+                "destructive": rule.destructive,
                 "outcome": outcome,
+                "reason": reason,
                 "tests": [{"test": r.nodeid, "outcome": r.outcome, "message": r.message, "warnings": r.warnings,
                            "exchanges": r.exchanges} for r in mine],
             }
@@ -72,8 +91,12 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
     score = round(100 * sum(r["outcome"] != "failed" for r in judged) / len(judged), 1) if judged else 0.0
     doc_failures = [r["id"] for r in rules if r["outcome"] == "failed" and r["level"] == "DOC"]
     choice_failures = [r["id"] for r in rules if r["outcome"] == "failed" and r["level"] == "CHOICE"]
+    not_run = [{"id": r["id"], "level": r["level"], "destructive": r["destructive"], "reason": r["reason"]}
+               for r in rules if r["outcome"] == "not run"]
     counts = {k: sum(r["outcome"] == k for r in rules) for k in ORDER}
     damage = [d.as_dict() for d in ledger.damage] if ledger is not None else []
+    harmed = bool(damage and not allow_destructive)
+    verdict, verdict_line = _verdict(doc_failures + choice_failures, not_run, harmed, interrupted, target_problem)
     safety = {
         "foreign_data_changed": damage,
         "unsafe_behaviours": [f.as_dict() for f in ledger.findings] if ledger is not None else [],
@@ -91,16 +114,24 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         summary_lines.insert(0, "(--allow-destructive: the run was allowed to delete data it did not create)")
     summary_lines += [
         f"target: {target}",
+        f"verdict: {verdict_line}",
         f"rules: {counts['passed']} passed, {counts['failed']} failed, {counts['warning']} warnings, "
-        f"{counts['skipped']} skipped, {counts['not run']} not run; score {score}%",
+        f"{counts['not run']} not run; score {score}% of the rules judged",
     ]
     for rule in sorted(rules, key=lambda r: (ORDER[r["outcome"]], r["id"])):
-        if rule["outcome"] in ("failed", "warning", "skipped"):
+        if rule["outcome"] in ("failed", "warning"):
             # A failed rule quotes its first failure, never a warning of a test that passed.
             failed = [t for t in rule["tests"] if t["outcome"] == "failed"]
-            quoted = failed or [t for t in rule["tests"] if t["warnings"] or t["outcome"] == "skipped"]
+            quoted = failed or [t for t in rule["tests"] if t["warnings"]]
             detail = (quoted[0]["message"] or "; ".join(quoted[0]["warnings"])) if quoted else ""
             summary_lines.append(f"  {rule['outcome'].upper():8} {rule['level']:6} {rule['id']}: {detail.splitlines()[0][:160] if detail else ''}")
+    if not target_problem:  # one line per reason: a -k subset leaves most rules out for one reason
+        by_reason: dict[str, list[str]] = {}
+        for rule in rules:
+            if rule["outcome"] == "not run":
+                by_reason.setdefault(rule["reason"], []).append(rule["id"])
+        for reason, ids in by_reason.items():
+            summary_lines.append(f"  NOT RUN  {', '.join(ids) if len(ids) <= 6 else f'{len(ids)} rules'}: {reason[:160]}")
     for finding in safety["unsafe_behaviours"]:
         summary_lines.append(f"  UNSAFE   {finding['behaviour']}: {finding['detail'][:200]}")
     for line in safety["left_behind"]:
@@ -111,14 +142,37 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         **safety,
         "target": target,
         "score": score,
-        "conformant": not doc_failures and not choice_failures and not (damage and not allow_destructive) and not target_problem,
+        "verdict": verdict,
+        "verdict_line": verdict_line,
+        "conformant": verdict in (CONFORMANT, CONFORMANT_NON_DESTRUCTIVE),
         "doc_failures": doc_failures,
         "choice_failures": choice_failures,
+        "not_run": not_run,
         "counts": counts,
         "rules": rules,
         "operations": operations,
         "summary_lines": summary_lines,
     }
+
+
+def _verdict(failures: list[str], not_run: list[dict[str, Any]], harmed: bool, interrupted: str,
+             target_problem: str) -> tuple[str, str]:
+    """Conformant only when every rule ran and held; the destructive rules may be left out
+    of a default run (they need a store that may be emptied), and the verdict says so."""
+    if target_problem:
+        return TARGET_PROBLEM, f"not judged: {target_problem}"
+    if failures or harmed:
+        why = ", ".join(failures) if failures else "data the run did not create changed"
+        return NOT_CONFORMANT, f"not conformant ({why})"
+    missing = [r for r in not_run if not r["destructive"]]
+    destructive = [r for r in not_run if r["destructive"]]
+    if interrupted or missing:
+        why = f"stopped by {interrupted}" if interrupted else f"{len(missing)} rules not run: " + ", ".join(r["id"] for r in missing)
+        return INCOMPLETE, f"incomplete ({why}); no rule failed"
+    if destructive:
+        return CONFORMANT_NON_DESTRUCTIVE, (f"conformant on every non-destructive rule; {len(destructive)} destructive rules not run "
+                                            f"({', '.join(r['id'] for r in destructive)}; use --allow-destructive on a disposable store)")
+    return CONFORMANT, "conformant: every rule ran and held"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -132,8 +186,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append("")
     lines += [
         f"Target: `{report['target']}`  ",
-        f"Score: **{report['score']}%** of judged rules pass; "
-        + ("**conformant**" if report["conformant"] else f"**not conformant** (failing: {', '.join(report['doc_failures'] + report['choice_failures'])})"),
+        f"Verdict: **{report['verdict_line']}**  ",
+        f"Score: {report['score']}% of the judged rules pass",
         "",
         "## Rules",
         "",
@@ -141,10 +195,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for rule in report["rules"]:
-        lines.append(f"| {rule['id']} | {rule['level']} | {rule['section']} | {rule['outcome']} | {rule['title']} |")
-    lines += ["", "## Operations", "", "| operation | passed | warning | failed | skipped | not run |", "|---|---|---|---|---|---|"]
+        outcome = f"not run: {rule['reason']}" if rule["outcome"] == "not run" else rule["outcome"]
+        lines.append(f"| {rule['id']} | {rule['level']} | {rule['section']} | {outcome} | {rule['title']} |")
+    lines += ["", "## Operations", "", "| operation | passed | warning | failed | not run |", "|---|---|---|---|---|"]
     for operation, counts in sorted(report["operations"].items()):
-        lines.append(f"| {operation} | {counts['passed']} | {counts['warning']} | {counts['failed']} | {counts['skipped']} | {counts['not run']} |")
+        lines.append(f"| {operation} | {counts['passed']} | {counts['warning']} | {counts['failed']} | {counts['not run']} |")
     if report.get("unsafe_behaviours") or report.get("left_behind") or report.get("interrupted"):
         lines += ["", "## Safety", ""]
         lines += [f"- unsafe behaviour: **{f['behaviour']}**: {f['detail']}" + (f" (`{f['request']}`)" if f["request"] else "")

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 DOC, CHOICE = "DOC", "CHOICE"
 
 
+SEGMENTATION, CUSTOMERS, PROMOTIONS = "segmentation", "customers", "promotions"
+SLICES = (SEGMENTATION, CUSTOMERS, PROMOTIONS)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -24,7 +28,13 @@ class Rule:
     section: str
     title: str
     operations: tuple[str, ...]
+    # The slices of the API the rule's tests need served (a profile needs a customer).
+    slices: tuple[str, ...] = (SEGMENTATION,)
+    # Only --allow-destructive runs it: a default run may leave it out and still be conformant.
+    destructive: bool = False
 
+
+SEG, CUST, PROMO = (SEGMENTATION,), (SEGMENTATION, CUSTOMERS), (SEGMENTATION, PROMOTIONS)
 
 _RULES = [
     # representations and the segment operations
@@ -36,50 +46,58 @@ _RULES = [
     Rule("SEG-NAME-UNIQUE", DOC, "5", "A segment name used in the store or twice in a batch is 409 `Cannot have multiple segments with the same name.`", ("createSegments",)),
     Rule("SEG-CAP", DOC, "5.2", "A store never holds more than 1000 segments; a rejected batch creates nothing", ("createSegments",)),
     Rule("CREATE-FRESH-ID", DOC, "1, 5", "A create answers with the IDs of new items, never of items that existed (checked on every create)", ("createSegments", "createShopperProfiles", "createCustomers", "createPromotion")),
-    Rule("IDS", DOC, "2", "Issued IDs are lowercase RFC 4122 UUIDs", ("createSegments", "createShopperProfiles")),
-    Rule("TIMESTAMPS", DOC, "2", "Timestamps are RFC 3339 UTC, `Z`, whole seconds; equal on creation", ("createSegments", "createShopperProfiles")),
+    Rule("IDS", DOC, "2", "Issued IDs are lowercase RFC 4122 UUIDs (segments and shopper profiles)", ("createSegments", "createShopperProfiles"), CUST),
+    Rule("TIMESTAMPS", DOC, "2", "Timestamps are RFC 3339 UTC, `Z`, whole seconds; equal on creation (segments and shopper profiles)", ("createSegments", "createShopperProfiles"), CUST),
     # shopper profiles and memberships
-    Rule("PROFILE-CREATE", DOC, "1, 2", "Creating shopper profiles answers 201 with one profile per item", ("createShopperProfiles",)),
-    Rule("PROFILE-ONE-PER-CUSTOMER", DOC, "1, 6", "A customer has at most one shopper profile", ("createShopperProfiles",)),
-    Rule("PROFILE-NO-GUESTS", DOC, "1", "Guests (customer_id 0) cannot have a shopper profile", ("createShopperProfiles",)),
-    Rule("MEMBER-ADD", DOC, "1, 2", "Adding profiles answers 201 with the full profiles, `meta` absent or empty", ("addSegmentShopperProfiles",)),
-    Rule("MEMBER-ADD-BUMPS", DOC, "2", "Adding a profile to a segment moves its `updated_at`", ("addSegmentShopperProfiles",)),
-    Rule("MEMBER-REMOVE-BUMPS", CHOICE, "2", "Removing a profile from a segment moves its `updated_at` (SHOULD)", ("removeSegmentShopperProfiles",)),
-    Rule("MEMBER-CONFLICT", DOC, "5", "A profile already in the segment is 409 in the batch envelope, `Shopper profile ... already exists for segment ...`", ("addSegmentShopperProfiles",)),
-    Rule("MEMBER-MAX-50", DOC, "5.2", "At most 50 profile IDs per add request", ("addSegmentShopperProfiles",)),
-    Rule("MEMBER-LISTS", DOC, "1", "A segment lists its profiles and a profile lists its segments", ("listSegmentShopperProfiles", "listShopperProfileSegments")),
-    Rule("REL-SEGMENT-DELETE", DOC, "6", "Deleting a segment leaves its profiles, no longer associated", ("deleteSegments",)),
-    Rule("REL-REMOVE", DOC, "1, 6", "Removing profiles from a segment by `id:in` removes only those, keeps them and their other segments", ("removeSegmentShopperProfiles",)),
-    Rule("REL-PROFILE-DELETE", DOC, "6", "Deleting shopper profiles removes them from every segment", ("deleteShopperProfiles",)),
-    Rule("UNSCOPED-DELETE", DOC, "1", "DELETE /segments without `id:in` deletes every segment (destructive)", ("deleteSegments",)),
-    Rule("UNSCOPED-MEMBER-REMOVE", DOC, "1", "DELETE of a segment's profiles without `id:in` empties the segment, profiles stay (destructive)", ("removeSegmentShopperProfiles",)),
-    Rule("UNSCOPED-PROFILE-DELETE", DOC, "1", "DELETE /shopper-profiles without `id:in` deletes every profile (destructive)", ("deleteShopperProfiles",)),
-    Rule("CUSTOMER-FIELDS", DOC, "7", "Customers carry the Customers V3 fields; created customers are listed", ("createCustomers", "listCustomers")),
+    Rule("PROFILE-CREATE", DOC, "1, 2", "Creating shopper profiles answers 201 with one profile per item", ("createShopperProfiles",), CUST),
+    Rule("PROFILE-ONE-PER-CUSTOMER", DOC, "1, 6", "A customer has at most one shopper profile", ("createShopperProfiles",), CUST),
+    Rule("PROFILE-NO-GUESTS", DOC, "1", "Guests (customer_id 0) cannot have a shopper profile, where a registered customer can", ("createShopperProfiles",), CUST),
+    Rule("MEMBER-ADD", DOC, "1, 2", "Adding profiles answers 201 with the full profiles, `meta` absent or empty", ("addSegmentShopperProfiles",), CUST),
+    Rule("MEMBER-ADD-BUMPS", DOC, "2", "Adding a profile to a segment moves its `updated_at`", ("addSegmentShopperProfiles",), CUST),
+    Rule("MEMBER-REMOVE-BUMPS", CHOICE, "2", "Removing a profile from a segment moves its `updated_at` (SHOULD)", ("removeSegmentShopperProfiles",), CUST),
+    Rule("MEMBER-CONFLICT", DOC, "5", "A profile already in the segment is 409 in the batch envelope, `Shopper profile ... already exists for segment ...`", ("addSegmentShopperProfiles",), CUST),
+    Rule("MEMBER-MAX-50", DOC, "5.2", "At most 50 profile IDs per add request; 50 are accepted", ("addSegmentShopperProfiles",), CUST),
+    Rule("MEMBER-LISTS", DOC, "1", "A segment lists its profiles and a profile lists its segments", ("listSegmentShopperProfiles", "listShopperProfileSegments"), CUST),
+    Rule("REL-SEGMENT-DELETE", DOC, "6", "Deleting a segment leaves its profiles, no longer associated", ("deleteSegments",), CUST),
+    Rule("REL-REMOVE", DOC, "1, 6", "Removing profiles from a segment by `id:in` removes only those, keeps them and their other segments", ("removeSegmentShopperProfiles",), CUST),
+    Rule("REL-PROFILE-DELETE", DOC, "6", "Deleting shopper profiles removes them from every segment", ("deleteShopperProfiles",), CUST),
+    Rule("UNSCOPED-DELETE", DOC, "1", "DELETE /segments without `id:in` deletes every segment (destructive)", ("deleteSegments",), SEG, True),
+    Rule("UNSCOPED-MEMBER-REMOVE", DOC, "1", "DELETE of a segment's profiles without `id:in` empties the segment, profiles stay (destructive)", ("removeSegmentShopperProfiles",), CUST, True),
+    Rule("UNSCOPED-PROFILE-DELETE", DOC, "1", "DELETE /shopper-profiles without `id:in` deletes every profile (destructive)", ("deleteShopperProfiles",), CUST, True),
+    # the Customers slice (section 7)
+    Rule("CUSTOMER-FIELDS", DOC, "7", "Customers carry the Customers V3 fields; created customers are listed by `id:in`", ("createCustomers", "listCustomers"), CUST),
+    Rule("CUSTOMER-INCLUDE", DOC, "7", "`include=shopper_profile_id,segment_ids` adds the profile and its segments; neither appears unless asked for", ("listCustomers",), CUST),
+    Rule("CUSTOMER-EMAIL-UNIQUE", CHOICE, "7", "An email already used (any case) is refused and nothing of the batch is created", ("createCustomers",), CUST),
+    Rule("CUSTOMER-DELETE", DOC, "7", "Deleting customers by `id:in` deletes exactly those, with their shopper profiles and memberships", ("deleteCustomers",), CUST),
     # lists
-    Rule("PAGE-DEFAULTS", DOC, "3", "`page` defaults to 1 and `limit` to 50; pagination fields are consistent", ("listSegments", "listShopperProfiles")),
-    Rule("PAGE-LIMIT", CHOICE, "3", "Out-of-range `page`/`limit` never give 5xx nor 2xx with more than 250 items", ("listSegments",)),
+    Rule("PAGE-DEFAULTS", DOC, "3", "`page` defaults to 1 and `limit` to 50; pagination fields are consistent", ("listSegments", "listShopperProfiles"), CUST),
+    Rule("PAGE-LIMIT", CHOICE, "3", "Out-of-range `page`/`limit` never give 5xx nor 2xx with more than 250 items (asked where more than 250 exist)", ("listSegments",)),
     Rule("PAGE-PAST-END", CHOICE, "3", "A page past the end is not 5xx (SHOULD: 200 with empty data)", ("listSegments",)),
     Rule("PAGE-STABLE", CHOICE, "3", "Pages do not repeat or skip items while the set is unchanged", ("listSegments",)),
     Rule("IDIN-FORMS", CHOICE, "3", "`id:in` takes a comma list (SHOULD: also repeated, entries trimmed)", ("listSegments",)),
     Rule("IDIN-EMPTY", DOC, "3", "A present but empty `id:in` selects nothing; only an absent one means all", ("listSegments",)),
     Rule("IDIN-MALFORMED", CHOICE, "3", "A malformed `id:in` entry never gives 5xx and never widens a selection", ("listSegments",)),
-    Rule("IDIN-MALFORMED-DELETE", CHOICE, "3", "A malformed or empty `id:in` never widens a delete (destructive)", ("deleteSegments",)),
+    Rule("IDIN-MALFORMED-DELETE", CHOICE, "3", "A malformed or empty `id:in` never widens a delete (destructive)", ("deleteSegments",), SEG, True),
     # protocol
     Rule("AUTH", DOC, "4", "A missing or unknown X-Auth-Token is 401", ("listSegments",)),
     Rule("AUTH-OTHER-STORE", CHOICE, "4", "A token on another store is 4xx and shows no data", ("listSegments",)),
     Rule("SCOPES", DOC, "4", "The read-only token reads (except a segment's profiles) and gets 403 on writes", ("listSegmentShopperProfiles", "createSegments")),
     Rule("ERROR-ENVELOPE", DOC, "5", "Errors use the platform's envelope: status, title, type, errors", ("createSegments",)),
-    Rule("ERROR-STATUS", CHOICE, "5", "Bad input gets a 4xx (never 2xx, never 5xx) and writes nothing", ("createSegments", "addSegmentShopperProfiles", "updateSegments")),
-    Rule("BATCH-ATOMIC", CHOICE, "5", "After a failed batch none of its items exist", ("createSegments", "addSegmentShopperProfiles")),
+    Rule("ERROR-STATUS", CHOICE, "5", "Bad input gets a 4xx that refuses it as invalid (never 2xx, 5xx, or an auth or route error) and writes nothing", ("createSegments", "addSegmentShopperProfiles", "updateSegments"), CUST),
+    Rule("BATCH-ATOMIC", CHOICE, "5", "After a failed batch none of its items exist", ("createSegments", "addSegmentShopperProfiles"), CUST),
     Rule("ROUTES", CHOICE, "5", "Unknown routes and undocumented methods are 4xx (SHOULD: 404, and 405 with Allow)", ("listSegments",)),
     Rule("RATE-LIMIT-HEADERS", DOC, "8", "Every response carries the four X-Rate-Limit-* headers", ("listSegments",)),
     # promotions (section 9)
-    Rule("PROMO-CREATE", DOC, "9.2", "A promotion targeting segments is created, read back and deleted", ("createPromotion", "getPromotion", "deletePromotion")),
-    Rule("PROMO-GRAMMAR", DOC, "9.1", "An expression that breaks the grammar (four levels, `and` of one, a non-UUID) is refused", ("createPromotion",)),
-    Rule("PROMO-UNKNOWN-SEGMENT", DOC, "9.2", "A promotion naming a segment the store lacks is refused and not created", ("createPromotion",)),
-    Rule("PROMO-GROUPS", DOC, "9.1", "`group_ids` and `excluded_group_ids` cannot both be non-empty", ("createPromotion",)),
+    Rule("PROMO-CREATE", DOC, "9.2", "A promotion targeting segments is created with its documented fields and defaults, read back and deleted", ("createPromotion", "getPromotion", "deletePromotion"), PROMO),
+    Rule("PROMO-GRAMMAR", DOC, "9.1", "An expression that breaks the grammar (four levels, `and` of one, a non-UUID) is refused where a valid one is accepted", ("createPromotion",), PROMO),
+    Rule("PROMO-UNKNOWN-SEGMENT", DOC, "9.2", "A promotion naming a segment the store lacks is refused and not created, where the same naming a segment it has is accepted", ("createPromotion",), PROMO),
+    Rule("PROMO-GROUPS", DOC, "9.1", "`group_ids` and `excluded_group_ids` cannot both be non-empty", ("createPromotion",), PROMO),
+    Rule("PROMO-LIST", DOC, "9.2", "Promotions are listed, narrowed by `id:in` and by `redemption_type`", ("listPromotions",), PROMO),
+    Rule("PROMO-UPDATE", DOC, "9.2", "PUT changes the fields it names (200 or 201), is validated like POST, and cannot change `redemption_type`", ("updatePromotion",), PROMO),
+    Rule("PROMO-DELETE-MANY", DOC, "9.2", "DELETE /promotions by `id:in` deletes exactly those", ("deletePromotions",), PROMO),
+    Rule("PROMO-CODES", DOC, "9.2", "A COUPON promotion takes codes (unique in the store, any case); an AUTOMATIC one refuses them", ("createPromotionCode",), PROMO),
     # the whole document
-    Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to the OpenAPI document (Schemathesis)", ()),
+    Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to what the document requires at BEHAVIOR's DOC level (Schemathesis)", (), (SEGMENTATION, CUSTOMERS, PROMOTIONS)),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}

@@ -114,3 +114,64 @@ def find_operation(
             operation = spec["paths"][template].get(method.lower())
             return (template, operation, found.groupdict()) if operation else None
     return None
+
+
+# What BEHAVIOR leaves to each implementation, in the document: a schema's `x-choice`
+# names the keywords that are the mock's CHOICE (`maxLength` of a name, a charset
+# `pattern`, the `minimum` of `page`), and `nullable` where the mock never answers
+# null but another implementation may.
+CHOICE_KEY = "x-choice"
+
+# The platform's Promotions reference answers errors as `{"errors": [{status, title, ...}]}`;
+# BEHAVIOR 9.2 lets an implementation use it instead of the v3 envelope under /promotions.
+PROMOTIONS_ERRORS = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "object", "required": ["status", "title"],
+                      "properties": {"status": {"type": "integer"}, "title": {"type": "string"}}},
+        }
+    },
+}
+
+
+def doc_level(spec: dict[str, Any]) -> dict[str, Any]:
+    """The document as every conforming implementation must follow it: the mock's own
+    choices (``x-choice``) removed, any 4xx allowed where BEHAVIOR's status is a CHOICE,
+    and the Promotions reference's error shape allowed under ``/promotions``.
+
+    The mock answers by the full document; the conformance suite judges DOC rules by
+    this one, and reports departures from the full one as SHOULD notes.
+    """
+    spec = copy.deepcopy(spec)
+    _drop_choices(spec)
+    envelope = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, _, operation in iter_operations(spec):
+        responses = operation["responses"]
+        responses.setdefault("4XX", {"$ref": "#/components/responses/BadRequest"})
+        if path.startswith("/promotions"):
+            for status in [s for s in responses if s.startswith("4")]:
+                response = copy.deepcopy(resolve_ref(spec, responses[status]))
+                for media in response.get("content", {}).values():
+                    media["schema"] = {"anyOf": [media.get("schema", envelope), PROMOTIONS_ERRORS]}
+                    media.pop("example", None)
+                    media.pop("examples", None)
+                responses[status] = response
+    return spec
+
+
+def _drop_choices(node: Any) -> None:
+    if isinstance(node, dict):
+        for keyword in node.pop(CHOICE_KEY, []):
+            if keyword == "nullable":
+                node["nullable"] = True
+            else:
+                node.pop(keyword, None)
+        for value in node.values():
+            _drop_choices(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_choices(value)

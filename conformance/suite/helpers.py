@@ -1,6 +1,27 @@
-"""Small reads the suite's tests share."""
+"""Small reads and judgements the suite's tests share."""
 
 from __future__ import annotations
+
+# Statuses that say something other than "this input is invalid": the request was not
+# authorised, the route or method is not served, the representation cannot be produced
+# or read, or the client is going too fast. A rule that needs bad input refused accepts
+# none of them as the refusal.
+NOT_A_REFUSAL_OF_INPUT = {401: "the token was refused", 403: "the token lacks a scope", 405: "the method is not served",
+                          406: "Accept was refused", 415: "Content-Type was refused", 429: "rate limited"}
+
+
+def refusal_problem(response, *, route_served: bool = False) -> str:
+    """'' when ``response`` refuses the request's input as invalid (a 4xx that is about the
+    input); otherwise what it says instead. A 404 counts only where the test has shown
+    the route is served (``route_served``): before that, it may mean "no such route"."""
+    status = response.status_code
+    if not 400 <= status < 500:
+        return f"expected a refusal (4xx), got {status}"
+    if status in NOT_A_REFUSAL_OF_INPUT:
+        return f"expected the input to be refused as invalid, got {status}: {NOT_A_REFUSAL_OF_INPUT[status]}"
+    if status == 404 and not route_served:
+        return "expected the input to be refused as invalid, got 404 (no such route?)"
+    return ""
 
 
 def all_segment_names(api) -> set[str]:
@@ -30,3 +51,9 @@ def profile_by_id(api, profile_id: str, segment_id: str) -> dict:
     """A profile as listed in one of its segments."""
     data = api.get(f"/segments/{segment_id}/shopper-profiles?limit=250").json()["data"]
     return next(p for p in data if p["id"] == profile_id)
+
+
+def promotion_total(api) -> int:
+    response = api.get("/promotions?limit=1")
+    assert response.status_code == 200, f"listing promotions: {response.status_code}"
+    return response.json()["meta"]["pagination"]["total"]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from conformance.ledger import Damage, Ledger
 from conformance.report import ItemResult, build_report, render_markdown
+from conformance.rules import RULES
+
+
+def every_rule_passing(*leave_out: str) -> list[ItemResult]:
+    return [ItemResult(f"t::{rule}", [rule], "passed", [], "", []) for rule in RULES if rule not in leave_out]
 
 
 def test_a_failed_rule_quotes_its_failure_not_a_warning_of_a_passing_test():
@@ -12,7 +17,7 @@ def test_a_failed_rule_quotes_its_failure_not_a_warning_of_a_passing_test():
         ItemResult("t::fails", ["SEG-LIST"], "failed", [], "id:in=a,c listed [b]", []),
     ]
     report = build_report(results, "http://target")
-    [line] = [line for line in report["summary_lines"] if "SEG-LIST" in line]
+    [line] = [line for line in report["summary_lines"] if line.strip().startswith("FAILED")]
     assert "FAILED" in line and "id:in=a,c listed [b]" in line and "oldest first" not in line
 
 
@@ -24,10 +29,52 @@ def test_foreign_data_changed_comes_first_and_fails_the_verdict():
     assert "DELETE http://t/segments?id:in=x" in report["summary_lines"][0]
     assert not report["conformant"]
     assert render_markdown(report).splitlines()[2] == "## FOREIGN DATA CHANGED"
-    assert build_report([], "http://target", ledger=ledger, allow_destructive=True)["conformant"]
+    allowed = build_report(every_rule_passing(), "http://target", ledger=ledger, allow_destructive=True)
+    assert allowed["conformant"] and allowed["verdict"] == "conformant"
 
 
 def test_a_target_problem_is_the_first_line_and_never_conformant():
     report = build_report([], "http://target", target_problem="the token was refused")
     assert report["summary_lines"][0] == "TARGET PROBLEM: the token was refused (no rule ran)"
     assert not report["conformant"]
+
+
+def test_conformant_means_every_rule_ran_and_held():
+    report = build_report(every_rule_passing(), "http://target")
+    assert report["verdict"] == "conformant" and report["conformant"] and report["not_run"] == []
+
+
+def test_destructive_rules_left_out_still_conformant_and_named():
+    destructive = [rule for rule in RULES.values() if rule.destructive]
+    assert {r.id for r in destructive} == {"UNSCOPED-DELETE", "UNSCOPED-MEMBER-REMOVE", "UNSCOPED-PROFILE-DELETE", "IDIN-MALFORMED-DELETE"}
+    results = every_rule_passing(*[r.id for r in destructive])
+    results += [ItemResult(f"t::{r.id}", [r.id], "skipped", [], "destructive: needs --allow-destructive", []) for r in destructive]
+    report = build_report(results, "http://target")
+    assert report["verdict"] == "conformant on every non-destructive rule" and report["conformant"]
+    assert "4 destructive rules not run" in report["verdict_line"] and "UNSCOPED-DELETE" in report["verdict_line"]
+    assert [line for line in report["summary_lines"] if "NOT RUN" in line and "UNSCOPED-DELETE" in line]
+
+
+def test_a_subset_or_a_skipped_doc_rule_is_incomplete_not_conformant():
+    subset = build_report([ItemResult("t::SCOPES", ["SCOPES"], "passed", [], "", [])], "http://target")
+    assert subset["verdict"] == "incomplete" and not subset["conformant"]
+    assert subset["score"] == 100.0  # what ran passed; the verdict still says what did not
+    skipped = every_rule_passing("SCOPES") + [ItemResult("t::SCOPES", ["SCOPES"], "skipped", [], "needs --readonly-token", [])]
+    report = build_report(skipped, "http://target")
+    assert report["verdict"] == "incomplete"
+    assert {"id": "SCOPES", "level": "DOC", "destructive": False, "reason": "needs --readonly-token"} in report["not_run"]
+
+
+def test_a_rule_with_tests_left_out_is_not_run_and_a_failure_still_fails():
+    results = every_rule_passing()
+    partial = build_report(results, "http://target", collected={"AUTH": 2})
+    assert {r["id"]: r for r in partial["rules"]}["AUTH"]["reason"] == "1 of 2 tests not selected"
+    assert partial["verdict"] == "incomplete"
+    failing = build_report(results + [ItemResult("t::AUTH2", ["AUTH"], "failed", [], "200", [])], "http://target",
+                           collected={"AUTH": 3})
+    assert failing["verdict"] == "not conformant" and failing["doc_failures"] == ["AUTH"]
+
+
+def test_a_stopped_run_is_incomplete():
+    report = build_report(every_rule_passing(), "http://target", interrupted="SIGTERM")
+    assert report["verdict"] == "incomplete" and "stopped by SIGTERM" in report["verdict_line"]

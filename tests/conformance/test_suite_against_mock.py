@@ -51,6 +51,9 @@ def run_suite(mock, report_dir: Path, *extra: str, readonly: bool = True, schema
     return result.returncode, read_report(report_dir), result.stdout + result.stderr
 
 
+DESTRUCTIVE = {"UNSCOPED-DELETE", "UNSCOPED-MEMBER-REMOVE", "UNSCOPED-PROFILE-DELETE", "IDIN-MALFORMED-DELETE"}
+
+
 def outcomes(report: dict) -> dict[str, str]:
     return {rule["id"]: rule["outcome"] for rule in report["rules"]}
 
@@ -62,27 +65,31 @@ def test_suite_passes_against_the_mock_and_reports(backend, tmp_path):
     assert code == 0, output[-3000:]
     assert report["conformant"] and report["doc_failures"] == [] and report["score"] == 100.0
     got = outcomes(report)
-    assert got["UNSCOPED-DELETE"] == got["UNSCOPED-PROFILE-DELETE"] == "skipped"  # need --allow-destructive
-    assert "not run" not in got.values()
+    # The destructive rules need --allow-destructive: a default run names them and is still conformant.
+    assert report["verdict"] == "conformant on every non-destructive rule", report["verdict_line"]
+    assert {r["id"] for r in report["not_run"]} == DESTRUCTIVE == {r for r, outcome in got.items() if outcome == "not run"}
+    assert "4 destructive rules not run" in output and "[100%]" in output, output[-3000:]
     assert {rule for rule, outcome in got.items() if outcome == "passed"} >= {"SEG-CREATE", "SEG-CAP", "MEMBER-CONFLICT", "SCOPES"}
     assert (tmp_path / "report" / "junit.xml").exists()
     markdown = (tmp_path / "report" / "conformance-report.md").read_text()
-    assert "| SEG-CAP | DOC |" in markdown and "**conformant**" in markdown
+    assert "| SEG-CAP | DOC |" in markdown and "Verdict: **conformant on every non-destructive rule" in markdown
     assert "segmentation conformance" in output
 
 
 def test_destructive_rules_run_only_when_allowed(tmp_path):
     with serve_mock(make_storage("memory", tmp_path)) as mock:
         code, report, output = run_suite(mock, tmp_path / "report", "--allow-destructive", "-k", "UNSCOPED", schema=False)
-    assert code == 0, output[-3000:]
-    assert outcomes(report)["UNSCOPED-DELETE"] == outcomes(report)["UNSCOPED-PROFILE-DELETE"] == "passed"
+    assert code == 4, output[-3000:]  # a -k subset is incomplete: it judged only what it selected
+    assert report["verdict"] == "incomplete" and report["doc_failures"] == []
+    assert {outcomes(report)[r] for r in ("UNSCOPED-DELETE", "UNSCOPED-PROFILE-DELETE", "UNSCOPED-MEMBER-REMOVE")} == {"passed"}
 
 
-def test_without_readonly_token_scope_rules_are_skipped(tmp_path):
+def test_without_readonly_token_scope_rules_are_not_run(tmp_path):
     with serve_mock(make_storage("memory", tmp_path)) as mock:
         code, report, output = run_suite(mock, tmp_path / "report", "-k", "SCOPES", readonly=False, schema=False)
-    assert code == 0, output[-3000:]
-    assert outcomes(report)["SCOPES"] == "skipped"
+    assert code == 4, output[-3000:]
+    [scopes] = [r for r in report["rules"] if r["id"] == "SCOPES"]
+    assert scopes["outcome"] == "not run" and "needs --readonly-token" in scopes["reason"]
 
 
 def test_suite_leaves_what_it_did_not_create_untouched_and_cleans_up(tmp_path):
