@@ -17,9 +17,11 @@ import pytest
 import mock_server.domain.service as service_module
 import mock_server.http.api as api_module
 import mock_server.http.app as app_module
+import mock_server.http.handlers as handlers_module
 import mock_server.http.representations as representations
 import mock_server.http.validation as validation_module
 from mock_server.domain import BatchConflict, ResourceNotFound, Segmentation
+from mock_server.domain.model import Page
 from mock_server.domain.promotion_service import Promotions
 from mock_server.http.contract import Contract
 from mock_server.http.handlers import HANDLERS
@@ -413,15 +415,60 @@ def reversed_batch_answers(original):
     return lambda self, store, items: list(reversed(original(self, store, items)))
 
 
+UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def bad_request(title):
+    return 400, representations.error_envelope(400, title, {"request": title})
+
+
+def refusing(operation_id, refuse):
+    """The handler answers 400 (not through the mock's status mapping) where ``refuse(call)`` says why."""
+
+    def apply(mp):
+        original = HANDLERS[operation_id]
+
+        def replacement(svc, call):
+            why = refuse(call)
+            return bad_request(why) if why else original(svc, call)
+
+        mp.setitem(HANDLERS, operation_id, replacement)
+
+    return apply
+
+
+def other_text_rules(spec):
+    """Longer customer names, a stricter email, coupon codes of letters, digits, `_`, `-` and spaces."""
+    schemas = spec["components"]["schemas"]
+    schemas["CustomerName"]["maxLength"] = 1000
+    schemas["Email"]["pattern"] = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+    for schema in schemas.values():
+        code = schema.get("properties", {}).get("code")
+        if isinstance(code, dict) and code.get("maxLength") == 50:
+            code["pattern"] = "^[A-Za-z0-9_ -]+$"
+
+
 def choice_variant(mp):
-    handler_status("updateSegments", 200)(mp)
-    handler_status("addSegmentShopperProfiles", 201, lambda body: {**body, "meta": {}})(mp)
-    validation_as_422(mp)
-    wrap(mp, validation_module, "_read_parameter", clamp_limit)
-    wrap(mp, MemoryStoreTx, "segments_page", newest_first)
+    """Another implementation that follows every DOC rule of BEHAVIOR and differs from the
+    mock in every CHOICE listed here (the section of BEHAVIOR in brackets)."""
+    handler_status("updateSegments", 200)(mp)  # 5.3: PUT answers 200
+    handler_status("updatePromotion", 201)(mp)  # 9.2: PUT answers 201
+    handler_status("addSegmentShopperProfiles", 201, lambda body: {**body, "meta": {}})(mp)  # 2: meta {} on add
+    validation_as_422(mp)  # 5: validation errors and conflicts are 422
+    wrap(mp, validation_module, "_read_parameter", clamp_limit)  # 3: limit above 250 clamped
+    wrap(mp, MemoryStoreTx, "segments_page", newest_first)  # 3: newest first
     wrap(mp, MemoryStoreTx, "profiles_page", newest_first)
-    wrap(mp, Segmentation, "create_segments", reversed_batch_answers)
-    mp.setattr(Segmentation, "remove_segment_profiles", remove_without_touching)
+    wrap(mp, Segmentation, "create_segments", reversed_batch_answers)  # 2: batch answers in another order
+    mp.setattr(Segmentation, "remove_segment_profiles", remove_without_touching)  # 2: removal does not bump
+    mp.setattr(Page, "total_pages", property(lambda self: max(1, -(-self.total // self.limit))))  # 3: total_pages 1 when empty
+    mp.setattr(handlers_module, "segment_json", lambda segment: {**representations.segment_json(segment),
+                                                                  "description": segment.description or None})  # 5.1: null description
+    contract_edit(other_text_rules)(mp)  # 7, 9.2: name lengths, email and code charsets
+    refusing("listSegments", lambda call: "malformed id:in" if any(  # 3: malformed id:in is 400
+        not UUID_TEXT.fullmatch(e.strip()) for e in call.query.get("id:in") or [] if e.strip()) else "")(mp)
+    refusing("deletePromotions", lambda call: "id:in is required" if call.query.get("id:in") is None else "")(mp)  # 9.2: 400, not 422
+    refusing("createPromotion", lambda call: "one group list at most" if isinstance(call.body, dict) and all(  # 9.2: 400, not 422
+        (call.body.get("customer") or {}).get(k) for k in ("group_ids", "excluded_group_ids")) else "")(mp)
 
 
 def remove_without_touching(self, store, segment_id, profile_ids):
@@ -436,10 +483,23 @@ def test_suite_passes_a_mock_with_other_reasonable_choices(monkeypatch, tmp_path
     with serve_mock(MemoryStorage()) as mock:
         api = mock.client()
         api.validate = False  # the variant departs from the mock's own choices in the document
+        # The variant really differs: a few of its choices, seen directly.
         assert api.put("/segments", json=[{"id": "00000000-0000-4000-8000-000000000000"}]).status_code == 422
         assert api.get("/segments?limit=1000").status_code == 200
         assert api.post("/segments", json=[]).status_code == 422
+        assert api.get("/segments?id:in=not-a-uuid").status_code == 400
+        assert api.get("/segments").json()["meta"]["pagination"]["total_pages"] == 1
+        assert api.post("/segments", json=[{"name": "n"}]).json()["data"][0]["description"] is None
+        long_name = {"email": "long@example.com", "first_name": "L", "last_name": "x" * 256}
+        assert api.post("/customers", json=[long_name]).status_code == 200
+        assert api.post("/customers", json=[{"email": "a@b", "first_name": "A", "last_name": "B"}]).status_code == 422
+        assert api.delete("/promotions").status_code == 400
         code, report, output = run_suite(mock, tmp_path / "report")
     assert code == 0, output[-3000:]
-    assert report["conformant"]
-    assert outcomes(report)["MEMBER-REMOVE-BUMPS"] == "warning"
+    assert report["conformant"] and report["doc_failures"] == [] and report["choice_failures"] == [], output[-3000:]
+    got = outcomes(report)
+    assert got["MEMBER-REMOVE-BUMPS"] == "warning"
+    # Where the variant departs from the mock's own document, SCHEMA notes it (SHOULD), never fails.
+    assert got["SCHEMA"] == "warning", output[-3000:]
+    notes = [w for rule in report["rules"] if rule["id"] == "SCHEMA" for t in rule["tests"] for w in t["warnings"]]
+    assert any("differs from the mock's document" in note for note in notes), notes
