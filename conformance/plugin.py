@@ -7,6 +7,7 @@ Every option can also come from the environment: ``--base-url`` from
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import secrets
@@ -195,6 +196,7 @@ def _name_by_rule(item: pytest.Item) -> None:
         item._nodeid = nodeid
 
 
+@functools.lru_cache(maxsize=1)
 def _operation_ids() -> dict[str, str]:
     from segmentation_contract import iter_operations, load_spec
 
@@ -268,7 +270,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After the ledger's cleanup and audit (session fixtures are torn down by now):
     build the report, write it, and set the run's exit status."""
     state = session.config.stash.get(_STATE, None)
-    if state is not None and state.target is None and session.config.getoption("conformance_base_url", None):
+    if state is not None and state.target is None and (state.collected or state.interrupted) \
+            and session.config.getoption("conformance_base_url", None):
         try:  # stopped, or nothing selected, before the first test: still say so in a report
             state.target = Target.from_config(session.config)
         except pytest.UsageError:

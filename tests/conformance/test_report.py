@@ -78,3 +78,18 @@ def test_a_rule_with_tests_left_out_is_not_run_and_a_failure_still_fails():
 def test_a_stopped_run_is_incomplete():
     report = build_report(every_rule_passing(), "http://target", interrupted="SIGTERM")
     assert report["verdict"] == "incomplete" and "stopped by SIGTERM" in report["verdict_line"]
+
+
+def test_the_plugin_stays_out_of_a_users_own_tests(tmp_path):
+    """`-p conformance.plugin` in a project's own pytest run, without conformance options:
+    the user's tests run and pass, nothing is sent anywhere, no report is written."""
+    import subprocess
+    import sys
+
+    (tmp_path / "test_own.py").write_text("def test_mine():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("CONFORMANCE_")}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-q", "-p", "no:cacheprovider",
+                             str(tmp_path / "test_own.py")], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout and "segmentation conformance" not in result.stdout
+    assert not (tmp_path / "conformance-report.json").exists()
