@@ -24,6 +24,15 @@ def refusal_problem(response, *, route_served: bool = False) -> str:
     return ""
 
 
+def expect_refusal(checks, response, what: str, choice: int | None = None, *, route_served: bool = True) -> None:
+    """MUST: ``response`` refuses the input as invalid (see :func:`refusal_problem`);
+    SHOULD: with BEHAVIOR's chosen status, where it chose one."""
+    problem = refusal_problem(response, route_served=route_served)
+    checks.must(not problem, f"{what}: {problem}")
+    if choice is not None:
+        checks.should(response.status_code == choice, f"{what}: BEHAVIOR's choice is {choice}; the target answered {response.status_code}")
+
+
 def all_segment_names(api) -> set[str]:
     """Every segment name in the store (a store holds at most 1000: at most 4 pages)."""
     names: set[str] = set()

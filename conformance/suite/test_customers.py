@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import member_ids, refusal_problem
+from .helpers import expect_refusal, member_ids
 
 CUSTOMER_FIELDS = ("id", "email", "first_name", "last_name", "customer_group_id", "date_created", "date_modified")
 
@@ -66,9 +66,7 @@ def test_an_email_already_used_is_refused(api, make, checks):
             {"email": customer["email"].upper(), "first_name": "A", "last_name": "B"}]
     before = customer_total(api)
     response = api.post("/customers", body)
-    problem = refusal_problem(response, route_served=True)
-    checks.must(not problem, f"an email already used, in another case: {problem}")
-    checks.should(response.status_code == 422, f"BEHAVIOR's choice is 422; the target answered {response.status_code}")
+    expect_refusal(checks, response, "an email already used, in another case", 422)
     checks.must(customer_total(api) == before, "nothing of the refused batch was created")
 
 

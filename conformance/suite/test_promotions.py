@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import promotion_total, refusal_problem
+from .helpers import expect_refusal, promotion_total
 
 ACTION = [{"action": {"cart_value": {"discount": {"percentage_amount": "1"}}}}]
 
@@ -65,9 +65,7 @@ def test_expression_grammar_is_enforced(api, make, checks, why, build):
     checks.must(accepted(twin), f"the positive twin (three levels, valid) must be accepted, got {twin.status_code}")
     before = promotion_total(api)
     response = api.post("/promotions", promotion_body(make, customer={"segments": build(segment["id"])}))
-    problem = refusal_problem(response, route_served=True)
-    checks.must(not problem, f"{why}: {problem}")
-    checks.should(response.status_code == 400, f"{why}: BEHAVIOR's choice is 400; the target answered {response.status_code}")
+    expect_refusal(checks, response, why, 400)
     checks.must(promotion_total(api) == before, f"{why}: the refused promotion was created")
 
 
@@ -79,9 +77,7 @@ def test_unknown_segment_is_refused(api, make, checks, guard):
     checks.must(accepted(twin), f"the positive twin (a segment the store has) must be accepted, got {twin.status_code}")
     before = promotion_total(api)
     response = api.post("/promotions", promotion_body(make, customer={"segments": {"id": [guard.fresh_uuid()]}}))
-    problem = refusal_problem(response, route_served=True)
-    checks.must(not problem, f"a segment the store lacks: {problem}")
-    checks.should(response.status_code == 422, f"BEHAVIOR's choice is 422; the target answered {response.status_code}")
+    expect_refusal(checks, response, "a segment the store lacks", 422)
     checks.must(promotion_total(api) == before, "the refused promotion was created")
 
 
@@ -91,9 +87,7 @@ def test_both_group_lists_are_refused(api, make, checks):
     checks.must(promotion["customer"]["group_ids"] == [0, 1], "the positive twin: one non-empty list is fine")
     before = promotion_total(api)
     response = api.post("/promotions", promotion_body(make, customer={"group_ids": [1], "excluded_group_ids": [2]}))
-    problem = refusal_problem(response, route_served=True)
-    checks.must(not problem, f"both group lists: {problem}")
-    checks.should(response.status_code == 422, f"BEHAVIOR's choice is 422; the target answered {response.status_code}")
+    expect_refusal(checks, response, "both group lists", 422)
     checks.must(promotion_total(api) == before, "the refused promotion was created")
 
 
@@ -128,8 +122,7 @@ def test_update_changes_named_fields_and_is_validated(api, make, checks, guard):
                       ("an unknown segment", {"customer": {"segments": {"id": [guard.fresh_uuid()]}}}),
                       ("a changed redemption_type", {"redemption_type": "COUPON"})):
         response = api.put(f"/promotions/{promotion['id']}", body)
-        problem = refusal_problem(response, route_served=True)
-        checks.must(not problem, f"PUT with {why}: {problem}")
+        expect_refusal(checks, response, f"PUT with {why}")
         after = api.get(f"/promotions/{promotion['id']}").json()["data"]
         checks.must(after == read, f"PUT with {why} changed the promotion")
 
@@ -154,13 +147,9 @@ def test_coupon_codes(api, make, checks, target):
         checks.must(data.get("code") == code and data.get("max_uses") == 5 and data.get("current_uses") == 0
                     and isinstance(data.get("id"), int), f"the code as created: {data!r}")
     response = api.post(f"/promotions/{other['id']}/codes", {"code": code.swapcase()})
-    problem = refusal_problem(response, route_served=True)
-    checks.must(not problem, f"a code taken in another case: {problem}")
-    checks.should(response.status_code == 409, f"BEHAVIOR's choice is 409; the target answered {response.status_code}")
+    expect_refusal(checks, response, "a code taken in another case", 409)
     twin = api.post(f"/promotions/{other['id']}/codes", {"code": f"{target.run_id}-other"})
     checks.must(twin.status_code == 201, f"the positive twin: a fresh code on the other promotion, got {twin.status_code}")
     automatic = make.promotion()
     response = api.post(f"/promotions/{automatic['id']}/codes", {"code": f"{target.run_id}-auto"})
-    problem = refusal_problem(response, route_served=True)
-    checks.must(not problem, f"a code on an AUTOMATIC promotion: {problem}")
-    checks.should(response.status_code == 422, f"BEHAVIOR's choice is 422; the target answered {response.status_code}")
+    expect_refusal(checks, response, "a code on an AUTOMATIC promotion", 422)

@@ -218,15 +218,20 @@ def upper_ids(mp):
     mp.setattr(service_module, "uuid", fake)
 
 
-def envelope_without_title(mp):
-    original = api_module.error_envelope
+def envelope_without(field):
+    """Error envelopes that lack one of their fields."""
 
-    def envelope(status, title, errors, **kw):
-        body = original(status, title, errors, **kw)
-        body.pop("title")
-        return body
+    def apply(mp):
+        original = api_module.error_envelope
 
-    mp.setattr(api_module, "error_envelope", envelope)
+        def envelope(status, title, errors, **kw):
+            body = original(status, title, errors, **kw)
+            body.pop(field)
+            return body
+
+        mp.setattr(api_module, "error_envelope", envelope)
+
+    return apply
 
 
 def offset_of_next_page(mp):
@@ -355,17 +360,6 @@ def default_limit_25(spec):
     spec["components"]["parameters"]["Limit"]["schema"]["default"] = 25
 
 
-def envelope_without_errors(mp):
-    original = api_module.error_envelope
-
-    def envelope(status, title, errors, **kw):
-        body = original(status, title, errors, **kw)
-        body.pop("errors")
-        return body
-
-    mp.setattr(api_module, "error_envelope", envelope)
-
-
 def xml_accepted(mp):
     mp.setattr(api_module, "accepts_json", lambda accept: True)
 
@@ -415,7 +409,7 @@ MUTANTS = [
     Mutant("unknown tokens accepted", "AUTH", lambda mp: wrap(mp, MemoryStorage, "token_info", any_token_is_modify)),
     Mutant("read-only token writes", "SCOPES", contract_edit(segments_scope_read_only)),
     Mutant("read-only token lists members", "SCOPES", contract_edit(members_list_read_only)),
-    Mutant("error envelope without title", "ERROR-ENVELOPE", envelope_without_title),
+    Mutant("error envelope without title", "ERROR-ENVELOPE", envelope_without("title")),
     Mutant("500 on non-ASCII names", "SCHEMA", lambda mp: wrap(mp, Segmentation, "create_segments", crash_on_non_ascii_names)),
     Mutant("profile list without pagination", "SCHEMA", list_without_meta),
     Mutant("unknown route answers 200", "ROUTES", unknown_route_answers_200),
@@ -444,7 +438,7 @@ MUTANTS = [
     Mutant("an update needs a name", "SEG-UPDATE-NOOP", contract_edit(name_required_on_update)),
     Mutant("unscoped segment delete does nothing", "UNSCOPED-DELETE", lambda mp: wrap(mp, Segmentation, "delete_segments", unscoped_noop)),
     Mutant("unscoped profile delete does nothing", "UNSCOPED-PROFILE-DELETE", lambda mp: wrap(mp, Segmentation, "delete_profiles", unscoped_noop)),
-    Mutant("error envelope without errors", "ERROR-ENVELOPE", envelope_without_errors),
+    Mutant("error envelope without errors", "ERROR-ENVELOPE", envelope_without("errors")),
     Mutant("Accept: application/xml answered 200", "ERROR-STATUS", xml_accepted),
     Mutant("promotions created DISABLED", "PROMO-CREATE",
            handler_status("createPromotion", 201, lambda body: {**body, "data": {**body["data"], "status": "DISABLED"}})),
