@@ -36,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Arguments after -- go to pytest.\n\n" + __doc__[__doc__.index("Exit status:"):],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8080")
-    parser.add_argument("--store-hash", help="the store's hash")
+    parser.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8080; without --store-hash, the API base "
+                        "as given (e.g. http://127.0.0.1:4010 for a mock serving /segments at its root)")
+    parser.add_argument("--store-hash", help="the store's hash: the API base is {base-url}/stores/{hash}/v3")
     parser.add_argument("--token", help="X-Auth-Token with the Customers modify scope")
     parser.add_argument("--readonly-token", help="X-Auth-Token with the Customers read-only scope")
     parser.add_argument("--allow-destructive", action="store_true",
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = argv[: argv.index("--")]
     args = build_parser().parse_args(argv)
     try:
-        if args.base_url and args.token and (args.store_hash or "/stores/" in args.base_url):
+        if args.base_url and args.token:
             problem = _preflight(args)
             if problem:
                 return problem

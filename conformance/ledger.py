@@ -112,6 +112,10 @@ def list_all(reader: Reader, path: str, query: str, kind: str, max_items: int) -
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
             return Listing(None, f"GET {path} answered {status}" + ("" if status != 200 else " without a `data` list"))
         data = body["data"]
+        total = (body.get("meta") or {}).get("pagination", {}).get("total") if isinstance(body.get("meta"), dict) else None
+        if page == 1 and isinstance(total, int) and total > max_items:  # say so now, not after reading max_items
+            return Listing(None, f"{path} holds more than {max_items} items (it lists a total of {total}; "
+                                 "raise --max-inventory, or use a smaller store)")
         new = 0
         for item in data:
             key = canonical_id(item.get("id"), kind) if isinstance(item, dict) else None

@@ -35,8 +35,9 @@ CLEANUP_GRACE_S = 60.0
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM)
 
 OPTIONS = {
-    "base_url": ("--base-url", "server URL, e.g. http://127.0.0.1:8080 (or the full .../stores/H/v3 base)"),
-    "store_hash": ("--store-hash", "the store's hash"),
+    "base_url": ("--base-url", "server URL, e.g. http://127.0.0.1:8080; without --store-hash, the API base as given "
+                 "(e.g. https://api.example.com/stores/H/v3)"),
+    "store_hash": ("--store-hash", "the store's hash: the API base is {base-url}/stores/{hash}/v3"),
     "token": ("--token", "X-Auth-Token with the Customers modify scope"),
     "readonly_token": ("--readonly-token", "X-Auth-Token with the Customers read-only scope (scope rules skip without it)"),
     "report_dir": ("--report-dir", "write conformance-report.json and .md here"),
@@ -85,8 +86,9 @@ class Target:
     def from_config(cls, config: pytest.Config) -> Target:
         opt = lambda name: config.getoption(f"conformance_{name}")  # noqa: E731
         base, store, token = opt("base_url"), opt("store_hash"), opt("token")
-        if not base or not token or (not store and "/stores/" not in base):
-            raise pytest.UsageError("the conformance suite needs --base-url, --store-hash and --token (or CONFORMANCE_* variables)")
+        if not base or not token:
+            raise pytest.UsageError("the conformance suite needs --base-url (with --store-hash, or the full API base) and --token "
+                                    "(or CONFORMANCE_* variables)")
         api_base = api_base_of(base, store)
         report_dir = Path(opt("report_dir")) if opt("report_dir") else None
         try:
@@ -138,7 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "destructive: needs --allow-destructive")
     config.stash[_STATE] = state = RunState()
     base, store = config.getoption("conformance_base_url", None), config.getoption("conformance_store_hash", None)
-    if base and (store or "/stores/" in base):
+    if base:
         COLLECTION_SETTINGS["api_base"] = api_base_of(base, store)
     try:
         COLLECTION_SETTINGS["max_examples"] = int(config.getoption("conformance_max_examples", None) or 15)
@@ -445,9 +447,10 @@ class Factory:
         return f"{self.run_id}-{next(self.counter)}-{secrets.token_hex(2)}"
 
     def segments(self, count: int = 1, **fields: Any) -> list[dict]:
-        response = self.api.post("/segments", [{"name": self.name(), **fields} for _ in range(count)])
+        body = [{"name": self.name(), **fields} for _ in range(count)]
+        response = self.api.post("/segments", body)
         assert response.status_code == 201, f"could not create segments: {response.status_code} {response.text[:300]}"
-        return response.json()["data"]
+        return _one_each(response, body, "segments", "name")
 
     def segment(self, **fields: Any) -> dict:
         return self.segments(1, **fields)[0]
@@ -462,13 +465,14 @@ class Factory:
         body = [{"email": f"{self.name()}@conformance.example", "first_name": "Conformance", "last_name": "Run"} for _ in range(count)]
         response = self.api.post("/customers", body)
         assert response.status_code in (200, 201), f"could not create customers: {response.status_code} {response.text[:300]}"
-        return response.json()["data"]
+        return _one_each(response, body, "customers", "email")
 
     def profiles(self, count: int = 1) -> list[dict]:
         customers = self.customers(count)
-        response = self.api.post("/shopper-profiles", [{"customer_id": c["id"]} for c in customers])
+        body = [{"customer_id": c["id"]} for c in customers]
+        response = self.api.post("/shopper-profiles", body)
         assert response.status_code == 201, f"could not create shopper profiles: {response.status_code} {response.text[:300]}"
-        return response.json()["data"]
+        return _one_each(response, body, "shopper profiles", "customer_id")
 
     def profile(self) -> dict:
         return self.profiles(1)[0]
@@ -487,6 +491,25 @@ class Factory:
 
     def cleanup(self) -> None:
         self.api.delete_owned()
+
+
+def _one_each(response: Any, body: list[dict], what: str, key: str) -> list[dict]:
+    """A batch create's answer: one item per request item, carrying what was asked for
+    (a target that answers a canned item, or keeps no state, is named here, not by a
+    KeyError further on)."""
+    try:
+        data = response.json()["data"]
+    except (ValueError, KeyError, TypeError):
+        raise AssertionError(f"creating {what}: the answer has no `data`: {response.text[:300]}") from None
+    assert isinstance(data, list) and len(data) == len(body), (
+        f"creating {len(body)} {what} answered {len(data) if isinstance(data, list) else 'no list of'} items")
+    asked = sorted(str(item[key]) for item in body)
+    answered = sorted(str(item.get(key)) for item in data if isinstance(item, dict))
+    if key == "email":
+        asked, answered = [a.lower() for a in asked], [a.lower() for a in answered]
+    assert answered == asked, (f"creating {what}: the answer does not carry the {key}s asked for "
+                               f"(asked {asked[:3]}, answered {answered[:3]}): the target keeps no state or answers canned items")
+    return data
 
 
 @pytest.fixture

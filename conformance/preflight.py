@@ -15,9 +15,11 @@ PREFLIGHT_TIMEOUT_S = 10.0
 
 
 def api_base_of(base_url: str, store_hash: str | None) -> str:
-    """`.../stores/{hash}/v3` from a server URL and a store hash (or a full base as given)."""
+    """`{server}/stores/{hash}/v3` from a server URL and a store hash; without a store
+    hash, the base URL is the API's base as given (a server that serves the operations
+    at another root, such as a stateless mock at `/`)."""
     base = base_url.rstrip("/")
-    return base if "/stores/" in base else f"{base}/stores/{store_hash}/v3"
+    return f"{base}/stores/{store_hash}/v3" if store_hash and "/stores/" not in base else base
 
 
 def preflight(client: Any, readonly_token: str | None) -> str:

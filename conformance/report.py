@@ -96,6 +96,7 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
     counts = {k: sum(r["outcome"] == k for r in rules) for k in ORDER}
     damage = [d.as_dict() for d in ledger.damage] if ledger is not None else []
     harmed = bool(damage and not allow_destructive)
+    stateless = _stateless(ledger)
     verdict, verdict_line = _verdict(doc_failures + choice_failures, not_run, harmed, interrupted, target_problem)
     safety = {
         "foreign_data_changed": damage,
@@ -106,6 +107,7 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         "audited": bool(ledger is not None and ledger.audited),
         "interrupted": interrupted,
         "target_problem": target_problem,
+        "keeps_no_state": stateless,
     }
     summary_lines = [d.line() for d in ledger.damage] if ledger is not None else []
     if target_problem:
@@ -132,6 +134,8 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
                 by_reason.setdefault(rule["reason"], []).append(rule["id"])
         for reason, ids in by_reason.items():
             summary_lines.append(f"  NOT RUN  {', '.join(ids) if len(ids) <= 6 else f'{len(ids)} rules'}: {reason[:160]}")
+    if stateless:
+        summary_lines.append(f"  STATE    the target keeps no state: {stateless}")
     for finding in safety["unsafe_behaviours"]:
         summary_lines.append(f"  UNSAFE   {finding['behaviour']}: {finding['detail'][:200]}")
     for line in safety["left_behind"]:
@@ -153,6 +157,21 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         "operations": operations,
         "summary_lines": summary_lines,
     }
+
+
+def _stateless(ledger: Any) -> str:
+    """In words, when the run saw the target answer creates with items that existed before
+    or were already answered to another create (a stateless or canned server)."""
+    findings = ledger.findings if ledger is not None else []
+    fresh = [f for f in findings if f.rule == "CREATE-FRESH-ID"]
+    moving = [f for f in findings if f.behaviour == "listings change by themselves"]
+    said = []
+    if fresh:
+        said.append(f"{len(fresh)} creates were answered with items that existed before the run or were answered to an "
+                    f"earlier create (first: {fresh[0].detail})")
+    if moving:
+        said.append(f"its lists differ from one read to the next with no write in between ({moving[0].detail})")
+    return "; ".join(said)
 
 
 def _verdict(failures: list[str], not_run: list[dict[str, Any]], harmed: bool, interrupted: str,
@@ -184,6 +203,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         for item in report["foreign_data_changed"]:
             lines.append(f"- {item['collection']} `{item['id']}` {item['what']} — {item['request']}")
         lines.append("")
+    if report.get("keeps_no_state"):
+        lines += ["## The target keeps no state", "", report["keeps_no_state"] + ".", ""]
     lines += [
         f"Target: `{report['target']}`  ",
         f"Verdict: **{report['verdict_line']}**  ",
@@ -219,7 +240,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 lines += [f"- `{test['test']}` failed: {test['message'].splitlines()[0] if test['message'] else ''}"]
                 for exchange in test["exchanges"]:
                     req, resp = exchange["request"], exchange["response"]
-                    lines += ["", "  ```", f"  {req['method']} {req['url']}", f"  {req['body'] or ''}"[:2000],
+                    headers = "; ".join(f"{k}: {v}" for k, v in (req.get("headers") or {}).items())
+                    lines += ["", "  ```", f"  {req['method']} {req['url']}", f"  {headers}", f"  {req['body'] or ''}"[:2000],
                               f"  -> {resp['status']} {resp['body'][:1000]}", "  ```"]
             for warning in test["warnings"]:
                 lines.append(f"- `{test['test']}` warning: {warning}")

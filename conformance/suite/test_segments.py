@@ -31,6 +31,7 @@ def test_create_answers_201_one_segment_per_item(api, make, checks):
         checks.must(TIMESTAMP.fullmatch(segment["created_at"]), f"created_at {segment['created_at']!r}")
         checks.must(segment["created_at"] == segment["updated_at"], "created_at == updated_at on creation")
     by_name = {s["name"]: s for s in body["data"]}
+    checks.must(set(by_name) == {first, second}, f"the answer names the segments asked for, got {sorted(by_name)}")
     checks.must(by_name[second]["description"] in ("", None), "absent description is empty")
 
 
@@ -109,7 +110,7 @@ def test_store_never_holds_more_than_1000_segments(api, make, checks):
         make.segments(min(room, 100))
         room = 1000 - api.get("/segments?limit=1").json()["meta"]["pagination"]["total"]
     checks.must(room <= 0, f"after accepting batches for {1000 - total} segments the store lists {1000 - room}: "
-                "the target does not keep what it creates")
+                "the target keeps no state (it does not keep what it creates)")
     for batch in ([make.name()], [make.name(), make.name()]):
         response = api.post("/segments", [{"name": n} for n in batch])
         checks.must(400 <= response.status_code < 500, f"a create past 1000 segments must be refused, got {response.status_code}")
