@@ -186,7 +186,8 @@ def _verdict(failures: list[str], not_run: list[dict[str, Any]], harmed: bool, i
     missing = [r for r in not_run if not r["destructive"]]
     destructive = [r for r in not_run if r["destructive"]]
     if interrupted or missing:
-        why = f"stopped by {interrupted}" if interrupted else f"{len(missing)} rules not run: " + ", ".join(r["id"] for r in missing)
+        shown = ", ".join(r["id"] for r in missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        why = f"stopped by {interrupted}" if interrupted else f"{len(missing)} rules not run: {shown}"
         return INCOMPLETE, f"incomplete ({why}); no rule failed"
     if destructive:
         return CONFORMANT_NON_DESTRUCTIVE, (f"conformant on every non-destructive rule; {len(destructive)} destructive rules not run "

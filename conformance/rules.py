@@ -44,6 +44,9 @@ _RULES = [
     Rule("SEG-UPDATE-NOOP", CHOICE, "5.3", "An item with only `id` is valid and changes nothing", ("updateSegments",)),
     Rule("SEG-DELETE", DOC, "1, 2", "Deleting by `id:in` answers 204 with no body and removes exactly those", ("deleteSegments",)),
     Rule("SEG-NAME-UNIQUE", DOC, "5", "A segment name used in the store or twice in a batch is 409 `Cannot have multiple segments with the same name.`", ("createSegments",)),
+    Rule("SEG-RENAME-UNIQUE", DOC, "5, 5.1", "A PUT cannot give a segment a name another segment keeps (SHOULD: 409; two may swap names in one PUT)", ("updateSegments",)),
+    Rule("DUPLICATE-IDS", CHOICE, "5", "The same ID twice in one update or add body is refused and writes nothing", ("updateSegments", "addSegmentShopperProfiles"), CUST),
+    Rule("NO-COERCION", DOC, "3", "JSON integers are not coerced: `\"123\"`, `12.0` and `1e2` as a customer_id are refused", ("createShopperProfiles",), CUST),
     Rule("SEG-CAP", DOC, "5.2", "A store never holds more than 1000 segments; a rejected batch creates nothing", ("createSegments",)),
     Rule("CREATE-FRESH-ID", DOC, "1, 5", "A create answers with the IDs of new items, never of items that existed (checked on every create)", ("createSegments", "createShopperProfiles", "createCustomers", "createPromotion")),
     Rule("IDS", DOC, "2", "Issued IDs are lowercase RFC 4122 UUIDs (segments and shopper profiles)", ("createSegments", "createShopperProfiles"), CUST),
@@ -82,6 +85,7 @@ _RULES = [
     Rule("AUTH", DOC, "4", "A missing or unknown X-Auth-Token is 401", ("listSegments",)),
     Rule("AUTH-OTHER-STORE", CHOICE, "4", "A token on another store is 4xx and shows no data", ("listSegments",)),
     Rule("SCOPES", DOC, "4", "The read-only token reads (except a segment's profiles) and gets 403 on writes", ("listSegmentShopperProfiles", "createSegments")),
+    Rule("CONTENT-NEGOTIATION", CHOICE, "5", "Accept forms that mean JSON are served and ones that exclude it refused; `application/json; charset=utf-8` bodies are read", ("listSegments", "createSegments")),
     Rule("ERROR-ENVELOPE", DOC, "5", "Errors use the platform's envelope: status, title, type, errors", ("createSegments",)),
     Rule("ERROR-STATUS", CHOICE, "5", "Bad input gets a 4xx that refuses it as invalid (never 2xx, 5xx, or an auth or route error) and writes nothing", ("createSegments", "addSegmentShopperProfiles", "updateSegments"), CUST),
     Rule("BATCH-ATOMIC", CHOICE, "5", "After a failed batch none of its items exist", ("createSegments", "addSegmentShopperProfiles"), CUST),
@@ -96,6 +100,7 @@ _RULES = [
     Rule("PROMO-UPDATE", DOC, "9.2", "PUT changes the fields it names (200 or 201), is validated like POST, and cannot change `redemption_type`", ("updatePromotion",), PROMO),
     Rule("PROMO-DELETE-MANY", DOC, "9.2", "DELETE /promotions by `id:in` deletes exactly those", ("deletePromotions",), PROMO),
     Rule("PROMO-CODES", DOC, "9.2", "A COUPON promotion takes codes (unique in the store, any case); an AUTOMATIC one refuses them", ("createPromotionCode",), PROMO),
+    Rule("PROMO-DATES", DOC, "9.2", "Dates are echoed as given; an end before the start is refused, on POST and PUT", ("createPromotion", "updatePromotion"), PROMO),
     # the whole document
     Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to what the document requires at BEHAVIOR's DOC level (Schemathesis)", (), (SEGMENTATION, CUSTOMERS, PROMOTIONS)),
 ]

@@ -163,3 +163,15 @@ def test_delete_without_id_in_deletes_every_profile(api, make, checks):
     response = api.delete("/shopper-profiles")
     checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
     checks.must(api.get("/shopper-profiles").json()["meta"]["pagination"]["total"] == 0, "every profile is gone")
+
+
+@pytest.mark.rule("NO-COERCION", "ERROR-STATUS")
+def test_json_numbers_are_not_coerced(api, make, checks):
+    [customer] = make.customers(1)
+    cid = customer["id"]
+    for why, raw in (("a string", f'[{{"customer_id": "{cid}"}}]'), ("a fraction", f'[{{"customer_id": {cid}.0}}]'),
+                     ("an exponent", f'[{{"customer_id": {cid}e0}}]')):
+        response = api.post("/shopper-profiles", data=raw.encode(), headers={"Content-Type": "application/json"})
+        expect_refusal(checks, response, f"customer_id as {why} ({raw})", 400)
+    twin = api.post("/shopper-profiles", [{"customer_id": cid}])
+    checks.must(twin.status_code == 201, f"the positive twin: the same customer as an integer gets a profile, got {twin.status_code}")

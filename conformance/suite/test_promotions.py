@@ -153,3 +153,17 @@ def test_coupon_codes(api, make, checks, target):
     automatic = make.promotion()
     response = api.post(f"/promotions/{automatic['id']}/codes", {"code": f"{target.run_id}-auto"})
     expect_refusal(checks, response, "a code on an AUTOMATIC promotion", 422)
+
+
+@pytest.mark.rule("PROMO-DATES")
+def test_dates_are_echoed_and_end_before_start_is_refused(api, make, checks):
+    start, end = "2030-01-01T00:00:00+01:00", "2030-02-01T12:30:00Z"
+    promotion = make.promotion(start_date=start, end_date=end)
+    checks.must((promotion.get("start_date"), promotion.get("end_date")) == (start, end),
+                f"dates are echoed as given: {promotion.get('start_date')!r}, {promotion.get('end_date')!r}")
+    before = promotion_total(api)
+    response = api.post("/promotions", promotion_body(make, start_date=end, end_date=start))
+    expect_refusal(checks, response, "an end before the start", 422)
+    checks.must(promotion_total(api) == before, "the refused promotion was created")
+    response = api.put(f"/promotions/{promotion['id']}", {"end_date": "2029-12-31T00:00:00Z"})
+    expect_refusal(checks, response, "a PUT moving the end before the start", 422)

@@ -28,7 +28,7 @@ def test_token_on_another_store_shows_nothing(api, make, checks, target):
 
 
 @pytest.mark.rule("SCOPES")
-def test_read_only_token_reads_but_does_not_write(readonly_api, make, checks):
+def test_read_only_token_reads_but_does_not_write(readonly_api, api, make, checks):
     segment = make.segment()
     checks.must(readonly_api.get("/segments").status_code == 200, "read-only token lists segments")
     checks.must(readonly_api.get("/shopper-profiles").status_code == 200, "read-only token lists shopper profiles")
@@ -36,6 +36,19 @@ def test_read_only_token_reads_but_does_not_write(readonly_api, make, checks):
     checks.must(response.status_code == 403, f"listing a segment's profiles needs modify; got {response.status_code}")
     response = readonly_api.post("/segments", [{"name": make.name()}])
     checks.must(response.status_code == 403, f"read-only create must be 403, got {response.status_code}")
+    # Every other write, on what the run owns: refused, and nothing changed.
+    profile = make.profile()
+    writes = [("PUT", "/segments", [{"id": segment["id"], "name": make.name()}]),
+              ("POST", f"/segments/{segment['id']}/shopper-profiles", [profile["id"]]),
+              ("DELETE", f"/segments/{segment['id']}/shopper-profiles?id:in={profile['id']}", None),
+              ("DELETE", f"/segments?id:in={segment['id']}", None),
+              ("POST", "/shopper-profiles", [{"customer_id": profile["customer_id"]}]),
+              ("DELETE", f"/shopper-profiles?id:in={profile['id']}", None)]
+    for method, path, body in writes:
+        response = readonly_api.request(method, path, json_body=body)
+        checks.must(response.status_code == 403, f"read-only {method} {path.split('?')[0]} must be 403, got {response.status_code}")
+    after = api.get(f"/segments?id:in={segment['id']}").json()["data"]
+    checks.must([s["name"] for s in after] == [segment["name"]], "the read-only writes changed or deleted the segment")
 
 
 @pytest.mark.rule("ERROR-ENVELOPE", "ERROR-STATUS")
@@ -92,10 +105,15 @@ def test_wrong_content_type_and_accept_are_4xx(api, checks):
 
 
 @pytest.mark.rule("RATE-LIMIT-HEADERS")
-def test_rate_limit_headers_on_every_response(api, checks):
-    for response in (api.get("/segments"), api.get("/segments", token=None), api.post("/segments", [])):
+def test_rate_limit_headers_on_every_response(api, checks, target):
+    responses = [api.get("/segments"), api.get("/segments", token=None), api.post("/segments", [])]
+    if "/stores/" in target.api_base:  # an unknown store hash gets the headers too
+        unknown = api.__class__(target.api_base.rsplit("/stores/", 1)[0] + "/stores/zz-conformance-unknown/v3", target.token,
+                                api.guard, api.journal)
+        responses.append(unknown.get("/segments"))
+    for response in responses:
         missing = [h for h in RATE_HEADERS if h not in response.headers]
-        checks.must(not missing, f"{response.status_code} answer lacks {missing}")
+        checks.must(not missing, f"{response.status_code} answer to {response.request.url} lacks {missing}")
 
 
 @pytest.mark.rule("ROUTES")
@@ -109,3 +127,28 @@ def test_unknown_routes_and_methods_are_refused(api, make, checks):
     checks.must(400 <= response.status_code < 500, f"PATCH on a segment's profiles: {response.status_code}")
     checks.should(response.status_code == 405 and "GET" in response.headers.get("Allow", ""),
                   f"SHOULD be 405 with Allow, got {response.status_code} Allow={response.headers.get('Allow')!r}")
+
+
+JSON_ACCEPTS = [None, "application/json", "*/*", "application/json; charset=utf-8"]
+JSON_ACCEPTS_SHOULD = ["application/*", "APPLICATION/JSON", "text/html, application/json;q=0.5", "application/json;q=1.0"]
+REFUSED_ACCEPTS = ["text/html", "application/xml", "text/plain, text/html;q=0.9"]
+REFUSED_ACCEPTS_SHOULD = ["application/json;q=0"]
+
+
+@pytest.mark.rule("CONTENT-NEGOTIATION")
+def test_accept_and_content_type(api, make, checks):
+    for accept in JSON_ACCEPTS + JSON_ACCEPTS_SHOULD:
+        response = api.get("/segments?limit=1", headers={"Accept": accept})  # None: no Accept header at all
+        served = response.status_code == 200 and response.headers.get("Content-Type", "").lower().startswith("application/json")
+        (checks.must if accept in JSON_ACCEPTS else checks.should)(served, f"Accept: {accept!r} means JSON; got {response.status_code}")
+    for accept in REFUSED_ACCEPTS + REFUSED_ACCEPTS_SHOULD:
+        response = api.get("/segments?limit=1", headers={"Accept": accept})
+        refused = 400 <= response.status_code < 500 and response.status_code not in (401, 403, 404, 405, 429)
+        (checks.must if accept in REFUSED_ACCEPTS else checks.should)(refused, f"Accept: {accept!r} excludes JSON; got {response.status_code}")
+    response = api.post("/segments", data=f'[{{"name": "{make.name()}"}}]'.encode(),
+                        headers={"Content-Type": "application/json; charset=utf-8"})
+    checks.must(response.status_code == 201, f"Content-Type: application/json; charset=utf-8 is JSON; got {response.status_code}")
+    for content_type in (None, "application/json; charset=latin-1", "application/vnd.api+json"):
+        response = api.post("/segments", data=f'[{{"name": "{make.name()}"}}]'.encode(),
+                            headers={"Content-Type": content_type} if content_type else {})
+        checks.should(response.status_code == 415, f"Content-Type: {content_type!r}: BEHAVIOR's choice is 415; the target answered {response.status_code}")

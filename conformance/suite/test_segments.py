@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .helpers import all_segment_names
+from .helpers import all_segment_names, expect_refusal, member_ids
 
 ISSUED_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -86,6 +86,10 @@ def test_name_used_in_store_is_409(api, make, checks):
     body = response.json()
     checks.must(isinstance(body.get("errors"), list) and body["errors"], "batch envelope with an errors list")
     checks.must(body["errors"][0].get("title") == "Cannot have multiple segments with the same name.", f"title {body['errors'][0].get('title')!r}")
+    meta = body.get("meta")
+    checks.must(isinstance(meta, dict) and all(isinstance(meta.get(k), int) for k in ("total", "success", "failed")),
+                f"the batch envelope's meta has total, success and failed, got {meta!r}")
+    checks.should(meta == {"total": 2, "success": 0, "failed": 1}, f"BEHAVIOR's choice: total 2, success 0, failed 1; got {meta!r}")
     checks.must(fresh not in all_segment_names(api), "nothing of the failed batch was created")
 
 
@@ -127,3 +131,36 @@ def test_delete_without_id_in_deletes_every_segment(api, make, checks):
     response = api.delete("/segments")
     checks.must(response.status_code == 204, f"expected 204, got {response.status_code}")
     checks.must(api.get("/segments").json()["meta"]["pagination"]["total"] == 0, "every segment is gone")
+
+
+@pytest.mark.rule("SEG-RENAME-UNIQUE", "BATCH-ATOMIC")
+def test_a_put_cannot_take_another_segments_name(api, make, checks):
+    a, b = make.segments(2)
+    response = api.put("/segments", [{"id": a["id"], "name": b["name"]}])
+    expect_refusal(checks, response, "renaming a segment to another's name", 409)
+    names = {s["id"]: s["name"] for s in listed(api, [a["id"], b["id"]])}
+    checks.must(names == {a["id"]: a["name"], b["id"]: b["name"]}, f"the refused PUT changed names: {names}")
+    swap = api.put("/segments", [{"id": a["id"], "name": b["name"]}, {"id": b["id"], "name": a["name"]}])
+    checks.should(swap.status_code in (200, 201), f"two segments swapping names in one PUT: BEHAVIOR's choice accepts it; the target answered {swap.status_code}")
+    if swap.status_code in (200, 201):
+        body = swap.json()["data"]
+        checks.must(all(set(s) >= {"id", "name", "description", "created_at", "updated_at"} for s in body),
+                    "a PUT answers every field of each segment")
+    cased = make.name()
+    first = api.post("/segments", [{"name": cased.upper()}])
+    second = api.post("/segments", [{"name": cased.lower()}])
+    checks.should(first.status_code == second.status_code == 201, "names compare exactly: two names differing in case are two names "
+                  f"(BEHAVIOR's choice); the target answered {first.status_code}, {second.status_code}")
+
+
+@pytest.mark.rule("DUPLICATE-IDS", "BATCH-ATOMIC")
+def test_the_same_id_twice_in_one_body_is_refused(api, make, checks):
+    segment = make.segment()
+    response = api.put("/segments", [{"id": segment["id"], "name": make.name()}, {"id": segment["id"], "name": make.name()}])
+    expect_refusal(checks, response, "the same segment twice in one PUT", 400)
+    [after] = listed(api, [segment["id"]])
+    checks.must(after["name"] == segment["name"], "the refused PUT renamed the segment")
+    profile = make.profile()
+    response = api.post(f"/segments/{segment['id']}/shopper-profiles", [profile["id"], profile["id"]])
+    expect_refusal(checks, response, "the same profile twice in one add", 400)
+    checks.must(member_ids(api, segment["id"]) == [], "the refused add added the profile")

@@ -5,6 +5,7 @@ rule that targets each defect, must fail, and its report must name that rule."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import types
@@ -372,6 +373,36 @@ def profile_segments_empty(original):
     return listing
 
 
+def charset_on_accept_refused(original):
+    return lambda accept: original(accept) and ";" not in (accept or "")
+
+
+def coerced_customer_ids(mp):
+    original = HANDLERS["createShopperProfiles"]
+
+    def replacement(svc, call):
+        items = [{**item, "customer_id": int(float(item["customer_id"]))} for item in call.body]
+        return original(svc, dataclasses.replace(call, body=items))
+
+    mp.setitem(HANDLERS, "createShopperProfiles", replacement)
+    contract_edit(lambda spec: spec["components"]["schemas"].update(CustomerId={}))(mp)
+
+
+def conflict_without_meta(mp):
+    original = api_module.batch_conflict_envelope
+
+    def envelope(title, errors, total):
+        body = original(title, errors, total)
+        body.pop("meta")
+        return body
+
+    mp.setattr(api_module, "batch_conflict_envelope", envelope)
+
+
+def read_only_profile_delete(spec):
+    spec["paths"]["/shopper-profiles"]["delete"]["x-required-scope"] = "read_only"
+
+
 MUTANTS = [
     Mutant("list ignores id:in", "SEG-LIST", lambda mp: wrap(mp, Segmentation, "list_segments", ignore_id_filter)),
     Mutant("create answers 200", "SEG-CREATE", handler_status("createSegments", 200)),
@@ -447,6 +478,17 @@ MUTANTS = [
     Mutant("redemption_type change ignored", "PROMO-UPDATE", lambda mp: wrap(mp, Promotions, "update", redemption_type_may_change)),
     Mutant("delete by id:in does nothing", "PROMO-DELETE-MANY", lambda mp: mp.setitem(HANDLERS, "deletePromotions", lambda svc, call: (204, None))),
     Mutant("any code accepted anywhere", "PROMO-CODES", lambda mp: mp.setitem(HANDLERS, "createPromotionCode", fake_code)),
+    Mutant("Accept with a charset refused", "CONTENT-NEGOTIATION", lambda mp: wrap(mp, api_module, "accepts_json", charset_on_accept_refused)),
+    Mutant("a PUT takes another segment's name", "SEG-RENAME-UNIQUE",
+           lambda mp: mp.setattr(Segmentation, "_check_final_names", staticmethod(lambda tx, updated: None))),
+    Mutant("the same ID twice accepted", "DUPLICATE-IDS",
+           lambda mp: (mp.setattr(service_module, "_reject_repeats", lambda values, field: None),
+                       contract_edit(lambda spec: spec["paths"]["/segments/{segmentId}/shopper-profiles"]["post"]["requestBody"]
+                                     ["content"]["application/json"]["schema"].pop("uniqueItems"))(mp))),
+    Mutant("customer_id coerced", "NO-COERCION", coerced_customer_ids),
+    Mutant("end before start accepted", "PROMO-DATES", lambda mp: mp.setattr("mock_server.domain.promotion_service._instant", lambda value, field: None)),
+    Mutant("409 batch envelope without meta", "SEG-NAME-UNIQUE", conflict_without_meta),
+    Mutant("read-only token deletes profiles", "SCOPES", contract_edit(read_only_profile_delete)),
 ]
 
 
