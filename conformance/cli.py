@@ -12,8 +12,8 @@ Exit status:
   3  a target problem found before any rule ran (unreachable, TLS, token refused, no
      documented route at the base URL);
   4  incomplete: no rule failed, but some did not run (a -k subset, --slices, a slice the
-     target does not serve, no --readonly-token, a run stopped by SIGTERM, SIGINT or
-     --max-time); the report lists them with the reason.
+     target does not serve, no --readonly-token, a run stopped by SIGTERM, SIGINT,
+     --max-time or --max-requests); the report lists them with the reason.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check a Customer Segmentation V3 implementation against the contract and BEHAVIOR.md's rules.",
         epilog="Options may also be given as CONFORMANCE_BASE_URL, CONFORMANCE_STORE_HASH, CONFORMANCE_TOKEN, "
         "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR, CONFORMANCE_MAX_TIME, "
-        "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES, CONFORMANCE_SLICES. "
+        "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES, CONFORMANCE_SLICES, CONFORMANCE_MAX_REQUESTS, CONFORMANCE_REQUEST_TIMEOUT, "
+        "CONFORMANCE_MAX_RETRIES. "
         "Arguments after -- go to pytest.\n\n" + __doc__[__doc__.index("Exit status:"):],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -46,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report-dir", help="write junit.xml, conformance-report.json and conformance-report.md here")
     parser.add_argument("--max-time", help="stop after this many seconds: clean up, report, exit 4")
     parser.add_argument("--max-examples", help="generated requests per operation for the SCHEMA rule (default 15)")
+    parser.add_argument("--max-requests", help="stop after this many HTTP requests: clean up, report, exit 4 (default: no limit)")
+    parser.add_argument("--request-timeout", help="seconds to wait for one answer (default 60)")
+    parser.add_argument("--max-retries", help="times a 429 is waited out and retried (default 5)")
     parser.add_argument("--max-inventory", help="most items per collection the pre-run inventory reads (default 20000)")
     parser.add_argument("--slices", help="the API slices to judge: a comma list of segmentation, customers, promotions "
                         "(default all; a slice left out makes the verdict incomplete)")
@@ -56,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     argv = [str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-p", "conformance.plugin", "-q"]
     for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory", "max_examples",
-                 "slices"):
+                 "slices", "max_requests", "request_timeout", "max_retries"):
         value = getattr(args, name)
         if value:
             argv += [f"--{name.replace('_', '-')}", value]

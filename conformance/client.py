@@ -15,10 +15,33 @@ import requests
 from .guard import DIGITS, INTEGER, SAFE_METHODS, UUID, UUID_TEXT, SafetyGuard, UnsafeRequest, canonical_id
 from .ledger import CLEANUP_ORDER
 
-__all__ = ["ConformanceClient", "Exchange", "SafetyGuard", "UnsafeRequest", "UUID_TEXT", "DIGITS", "prove_deletes"]
+__all__ = ["BudgetSpent", "RequestBudget", "ConformanceClient", "Exchange", "SafetyGuard", "UnsafeRequest", "UUID_TEXT", "DIGITS", "prove_deletes"]
 
 MAX_429_WAIT_S = 65.0
 MAX_429_RETRIES = 5
+
+
+class BudgetSpent(KeyboardInterrupt):
+    """--max-requests: the run stops like on SIGTERM (pytest stops, cleanup, reports)."""
+
+
+class RequestBudget:
+    """At most ``limit`` HTTP requests for the rules (None: no limit). Cleanup is not
+    counted: :meth:`open` lifts the limit so that what the run made is still deleted."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit = limit
+        self.used = 0
+        self.spent = False
+
+    def take(self) -> None:
+        if self.limit is not None and self.used >= self.limit:
+            self.spent = True
+            raise BudgetSpent(f"the request budget (--max-requests {self.limit}) is spent")
+        self.used += 1
+
+    def open(self) -> None:
+        self.limit = None
 
 
 @dataclass
@@ -42,13 +65,16 @@ class ConformanceClient:
     """One store, one token; every request goes through the guard and is recorded."""
 
     def __init__(self, base_url: str, token: str | None, guard: SafetyGuard, journal: list[Exchange],
-                 timeout: float = 60.0, session: requests.Session | None = None):
+                 timeout: float = 60.0, session: requests.Session | None = None, budget: RequestBudget | None = None,
+                 max_retries: int = MAX_429_RETRIES):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.guard = guard
         self.journal = journal
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.budget = budget or RequestBudget()
+        self.max_retries = max_retries
         self.deadline: float | None = None  # set during cleanup: no request starts after it
 
     @property
@@ -56,7 +82,8 @@ class ConformanceClient:
         return self.guard.ledger
 
     def with_token(self, token: str | None) -> ConformanceClient:
-        return ConformanceClient(self.base_url, token, self.guard, self.journal, self.timeout, self.session)
+        return ConformanceClient(self.base_url, token, self.guard, self.journal, self.timeout, self.session, self.budget,
+                                 self.max_retries)
 
     def request(self, method: str, path: str, *, json_body: Any = None, data: bytes | str | None = None,
                 headers: dict[str, str] | None = None, token: Any = ...) -> requests.Response:
@@ -79,9 +106,10 @@ class ConformanceClient:
         return response
 
     def _send(self, method: str, path: str, headers: dict[str, str], payload: Any, record: bool) -> requests.Response:
-        for _ in range(MAX_429_RETRIES + 1):
+        for _ in range(self.max_retries + 1):
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise requests.Timeout("the cleanup grace period is over")
+            self.budget.take()
             response = self.session.request(method, self.base_url + path, headers=headers, data=payload, timeout=self.timeout)
             if record:
                 self._record(response, headers, payload)

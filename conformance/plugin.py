@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from .client import ConformanceClient, Exchange, SafetyGuard, UnsafeRequest, prove_deletes
+from .client import ConformanceClient, Exchange, RequestBudget, SafetyGuard, UnsafeRequest, prove_deletes
 from .ledger import Ledger
 from .preflight import api_base_of, preflight
 from .report import (CONFORMANT, CONFORMANT_NON_DESTRUCTIVE, INCOMPLETE, NOT_CONFORMANT, TARGET_PROBLEM, ItemResult,
@@ -44,6 +44,9 @@ OPTIONS = {
     "max_time": ("--max-time", "stop the run after this many seconds (then clean up, report, exit 4)"),
     "max_inventory": ("--max-inventory", "most items per collection the pre-run inventory reads (default 20000)"),
     "max_examples": ("--max-examples", "generated requests per operation for the SCHEMA rule (default 15)"),
+    "max_requests": ("--max-requests", "stop after this many HTTP requests (then clean up, report, exit 4); default: no limit"),
+    "request_timeout": ("--request-timeout", "seconds to wait for one answer (default 60)"),
+    "max_retries": ("--max-retries", "times a 429 is waited out and retried (default 5)"),
     "slices": ("--slices", "the API slices to judge, a comma list of segmentation,customers,promotions (default: all)"),
 }
 
@@ -80,6 +83,9 @@ class Target:
     max_time: float | None = None
     max_inventory: int = 20000
     slices: tuple[str, ...] = SLICES
+    max_requests: int | None = None
+    request_timeout: float = 60.0
+    max_retries: int = 5
     run_id: str = field(default_factory=lambda: "cf" + secrets.token_hex(4))
 
     @classmethod
@@ -94,13 +100,18 @@ class Target:
         try:
             max_time = float(opt("max_time")) if opt("max_time") else None
             max_inventory = int(opt("max_inventory") or 20000)
+            max_requests = int(opt("max_requests")) if opt("max_requests") else None
+            request_timeout = float(opt("request_timeout") or 60)
+            max_retries = int(opt("max_retries") if opt("max_retries") not in (None, "") else 5)
         except ValueError as error:
-            raise pytest.UsageError(f"--max-time and --max-inventory take numbers: {error}") from None
+            raise pytest.UsageError(f"--max-time, --max-inventory, --max-requests, --request-timeout and --max-retries "
+                                    f"take numbers: {error}") from None
         slices = tuple(s.strip() for s in (opt("slices") or ",".join(SLICES)).split(",") if s.strip())
         unknown = [s for s in slices if s not in SLICES]
         if unknown or SEGMENTATION not in slices:
             raise pytest.UsageError(f"--slices takes a comma list of {', '.join(SLICES)}, with segmentation; got {opt('slices')!r}")
-        return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir, max_time, max_inventory, slices)
+        return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir, max_time, max_inventory, slices,
+                   max_requests, request_timeout, max_retries)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -282,6 +293,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.USAGE_ERROR:
             session.exitstatus = EXIT_USAGE
         return
+    if exitstatus == pytest.ExitCode.INTERRUPTED and not state.interrupted:
+        state.interrupted = "an error before the rules could run (collection; see pytest's output above)"
     ledger = state.guard.ledger if state.guard else None
     state.report = report = build_report(state.results, state.target.api_base, ledger=ledger, interrupted=state.interrupted,
                                          allow_destructive=state.target.allow_destructive, target_problem=state.target_problem,
@@ -336,13 +349,17 @@ def ledger_run(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config):
     probe before the first test; sweep, cleanup and audit after the last (also when a
     signal or the time budget stops the run)."""
     state = pytestconfig.stash[_STATE]
-    state.client = api = ConformanceClient(target.api_base, target.token, guard, state.journal)
+    state.client = api = ConformanceClient(target.api_base, target.token, guard, state.journal, timeout=target.request_timeout,
+                                           budget=RequestBudget(target.max_requests), max_retries=target.max_retries)
     if target.max_time:
         signal.setitimer(signal.ITIMER_REAL, target.max_time)
 
     def finish() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         state.cleaning = True
+        if api.budget.spent and not state.interrupted:
+            state.interrupted = "--max-requests"
+        api.budget.open()  # cleanup is not counted: what the run made is deleted whatever the budget
         api.deadline = time.monotonic() + CLEANUP_GRACE_S
         try:
             _finish_run(api, target, settle=bool(state.interrupted))

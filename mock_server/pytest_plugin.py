@@ -7,16 +7,21 @@
 
 ``--segmentation-mock-subprocess`` runs the mock under gunicorn in a subprocess instead
 of in-process.
+
+The mock's runtime (Flask, openapi-core, ...) is imported only when a test asks for one
+of these fixtures: the plugin is registered with every pytest run where the package is
+installed, also without the ``mock`` extra, and must not break those runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .testing import MockHandle, running_mock
+if TYPE_CHECKING:
+    from .testing import MockHandle
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def segmentation_mock_server(pytestconfig: pytest.Config) -> Iterator[MockHandle]:
+    try:
+        from .testing import running_mock
+    except ImportError as missing:
+        pytest.fail(f"the segmentation mock needs its runtime ({missing.name} is missing): "
+                    "pip install 'bc-segmentation-harness[mock]'", pytrace=False)
     with running_mock(subprocess=pytestconfig.getoption("segmentation_mock_subprocess")) as handle:
         yield handle
 

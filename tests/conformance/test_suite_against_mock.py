@@ -149,3 +149,13 @@ def test_a_target_problem_is_named_in_one_line_and_exits_3(problem, tmp_path):
     assert report["target_problem"] and not report["conformant"]
     assert set(outcomes(report).values()) == {"not run"}
     assert requests_seen <= 2  # the preflight's GETs, and nothing else
+
+
+def test_the_request_budget_stops_the_run_cleans_up_and_reports(tmp_path):
+    with serve_mock(make_storage("memory", tmp_path)) as mock:
+        code, report, output = run_suite(mock, tmp_path / "report", "--max-requests", "120", schema=False)
+        left = mock.client().get("/segments").json()["meta"]["pagination"]["total"]
+    assert code == 4, output[-3000:]
+    assert report["verdict"] == "incomplete" and report["interrupted"] == "--max-requests", output[-3000:]
+    assert report["audited"] and report["left_behind"] == [] and left == 0, output[-3000:]
+    assert "stopped by --max-requests" in report["verdict_line"]
