@@ -203,9 +203,9 @@ class SqliteStoreTx(StoreTx, PromotionStore):
     def segment_members_page(self, segment_id, offset, limit):
         return self._paged(
             "SELECT count(*) FROM memberships WHERE store = ? AND segment_id = ?",
-            f"SELECT p.id, p.customer_id, p.created_at, p.updated_at FROM memberships m "
-            f"JOIN profiles p ON p.store = m.store AND p.id = m.profile_id "
-            f"WHERE m.store = ? AND m.segment_id = ? ORDER BY p.seq",
+            "SELECT p.id, p.customer_id, p.created_at, p.updated_at FROM memberships m "
+            "JOIN profiles p ON p.store = m.store AND p.id = m.profile_id "
+            "WHERE m.store = ? AND m.segment_id = ? ORDER BY p.seq",
             (segment_id,),
             offset,
             limit,

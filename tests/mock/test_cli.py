@@ -3,7 +3,6 @@ and several worker processes sharing one SQLite file."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
