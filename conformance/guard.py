@@ -210,7 +210,10 @@ class SafetyGuard:
                 refuse("a blank `id:in` entry may widen the delete")
             if not self.may_name(route.collection, entry, kind):
                 refuse(f"`id:in` entry `{entry}` is not an ID this run created")
-        if not path_values:
+        # Codes are deleted by `id:in` under a promotion of the run's own, but a target that
+        # ignored the filter could reach the store's other codes: the same proof as a
+        # top-level DELETE is needed.
+        if not path_values or route.collection == "codes":
             reason = self.ledger.top_level_delete_refusal(route.collection)
             if reason:
                 refuse(reason)

@@ -39,6 +39,7 @@ Reader = Callable[[str], tuple[int, Any]]
 
 PAGE = 250
 SENTINELS = 25
+CODE_SENTINEL_PROMOTIONS = 3  # foreign promotions whose codes are read back after each write
 MAX_INT = 2147483647
 
 
@@ -137,6 +138,7 @@ class Ledger:
     marker: str = ""  # the run's marker, in the names and emails it creates
     before: dict[str, Listing] = field(default_factory=dict)
     memberships_before: dict[str, list[str] | None] = field(default_factory=dict)
+    codes_before: dict[str, dict[str, dict[str, Any]] | None] = field(default_factory=dict)  # promotion -> its codes
     owned: dict[str, dict[str, str]] = field(default_factory=dict)  # collection -> id -> the create that returned it
     gone: set[tuple[str, str]] = field(default_factory=set)
     minted_uuids: set[str] = field(default_factory=set)
@@ -210,10 +212,8 @@ class Ledger:
             key = canonical_id(item.get("id"), kind) if isinstance(item, dict) else None
             if key is None:
                 continue
-            if collection == "codes":
-                if parent_owned:
-                    self.owned.setdefault(collection, {})[key] = request
-                continue
+            if collection == "codes" and not parent_owned:
+                continue  # a code of a promotion the run does not own is never the run's
             listing = self.before.get(collection)
             if listing is None or listing.items is None:
                 self.note("unprovable ownership", f"{collection} could not be listed before the run, so `{key}` "
@@ -246,6 +246,7 @@ class Ledger:
             self.before[collection.name] = list_all(reader, collection.path, collection.list_query, collection.kind, self.max_items)
         for segment_id in self.foreign("segments"):
             self.memberships_before[segment_id] = self._members(reader, segment_id)
+        self.before["codes"] = self._inventory_codes(reader)
         first = reader(f"/segments?limit={PAGE}")
         second = reader(f"/segments?limit={PAGE}")
         if first != second:
@@ -257,6 +258,36 @@ class Ledger:
             keys = sorted(self.foreign(collection.name))
             self.sentinels[collection.name] = sorted(rng.sample(keys, min(SENTINELS, len(keys))))
         self.ready = True
+
+    def _inventory_codes(self, reader: Reader) -> Listing:
+        """Every coupon code of every promotion that was there (`getPromotionCodes`), as one
+        listing keyed by code ID, so that a create answered with an existing code is seen
+        and the audit can compare each promotion's codes."""
+        promotions = self.before.get("promotions")
+        if promotions is None or promotions.items is None:
+            return Listing(None, "the promotions could not be listed")
+        everything: dict[str, dict[str, Any]] = {}
+        for promotion_id in promotions.items:
+            listing = self._codes(reader, promotion_id)
+            if listing.items is None:
+                return Listing(None, listing.problem)
+            self.codes_before[promotion_id] = listing.items
+            everything.update(listing.items)
+        return Listing(everything)
+
+    def _codes(self, reader: Reader, promotion_id: str) -> Listing:
+        return list_all(reader, f"/promotions/{promotion_id}/codes", "", INTEGER, self.max_items)
+
+    def _check_codes(self, reader: Reader, promotion_ids: list[str], where: str) -> None:
+        for promotion_id in promotion_ids:
+            before = self.codes_before.get(promotion_id)
+            if before is None or any(d.collection == "promotions" and d.item_id == promotion_id for d in self.damage):
+                continue
+            now = self._codes(reader, promotion_id)
+            if now.items is None:
+                continue  # the promotion itself is compared on its own
+            for key, code in before.items():
+                self._compare("codes", f"{promotion_id}/{key}", code, now.items.get(key), where)
 
     def _members(self, reader: Reader, segment_id: str) -> list[str] | None:
         listing = list_all(reader, f"/segments/{segment_id}/shopper-profiles", "", UUID, self.max_items)
@@ -281,6 +312,8 @@ class Ledger:
             expected = self.foreign(collection.name)
             for key in keys:
                 self._compare(collection.name, key, expected[key], seen.get(key), f"after {request}")
+        with_codes = sorted(p for p, codes in self.codes_before.items() if codes)[:CODE_SENTINEL_PROMOTIONS]
+        self._check_codes(reader, with_codes, f"after {request}")
         if self.damage:
             self.halted = "foreign data changed " + self.damage[0].request
 
@@ -313,6 +346,7 @@ class Ledger:
                 continue
             for key, item in listing.items.items():
                 self._compare(collection.name, key, item, now.items.get(key), "seen by the end-of-run audit")
+        self._check_codes(reader, sorted(self.codes_before), "seen by the end-of-run audit")
         for segment_id, members in self.memberships_before.items():
             if members is None or any(d.collection == "segments" and d.item_id == segment_id for d in self.damage):
                 continue

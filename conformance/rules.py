@@ -99,7 +99,7 @@ _RULES = [
     Rule("PROMO-LIST", DOC, "9.2", "Promotions are listed, narrowed by `id:in` and by `redemption_type`", ("listPromotions",), PROMO),
     Rule("PROMO-UPDATE", DOC, "9.2", "PUT changes the fields it names (200 or 201), is validated like POST, and cannot change `redemption_type`", ("updatePromotion",), PROMO),
     Rule("PROMO-DELETE-MANY", DOC, "9.2", "DELETE /promotions by `id:in` deletes exactly those", ("deletePromotions",), PROMO),
-    Rule("PROMO-CODES", DOC, "9.2", "A COUPON promotion takes codes (unique in the store, any case); an AUTOMATIC one refuses them", ("createPromotionCode",), PROMO),
+    Rule("PROMO-CODES", DOC, "9.2", "A COUPON promotion takes codes (unique in the store, any case), lists them and deletes them by `id:in` or by ID; an AUTOMATIC one refuses them", ("createPromotionCode", "getPromotionCodes", "deleteCouponCodes", "deleteCouponCode"), PROMO),
     Rule("PROMO-DATES", DOC, "9.2", "Dates are echoed as given; an end before the start is refused, on POST and PUT", ("createPromotion", "updatePromotion"), PROMO),
     # the whole document
     Rule("SCHEMA", DOC, "1-5", "Responses to generated requests conform to what the document requires at BEHAVIOR's DOC level (Schemathesis)", (), (SEGMENTATION, CUSTOMERS, PROMOTIONS)),

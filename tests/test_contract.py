@@ -61,6 +61,10 @@ EXPECTED = {
     ("PUT", PROMO): ({"200", "201"}, {"400", "401", "403", "404", "406", "409", "413", "415", "422", "429"}, "modify"),
     ("DELETE", PROMO): ({"204"}, {"400", "401", "403", "404", "406", "429"}, "modify"),
     ("POST", PROMO + "/codes"): ({"201"}, {"400", "401", "403", "404", "406", "409", "413", "415", "422", "429"}, "modify"),
+    # the reference's code operations (getPromotionCodes, deleteCouponCodes, deleteCouponCode)
+    ("GET", PROMO + "/codes"): ({"200"}, {"400", "401", "404", "406", "413", "429"}, "read_only"),
+    ("DELETE", PROMO + "/codes"): ({"204"}, {"400", "401", "403", "404", "406", "422", "429"}, "modify"),
+    ("DELETE", PROMO + "/codes/{codeId}"): ({"204"}, {"400", "401", "403", "404", "406", "429"}, "modify"),
 }
 OPERATIONS = {(method, path): op for path, method, op in iter_operations(SPEC)}
 OPERATION_IDS = {op["operationId"]: (method, path) for (method, path), op in OPERATIONS.items()}

@@ -150,6 +150,20 @@ def test_coupon_codes(api, make, checks, target):
     expect_refusal(checks, response, "a code taken in another case", 409)
     twin = api.post(f"/promotions/{other['id']}/codes", {"code": f"{target.run_id}-other"})
     checks.must(twin.status_code == 201, f"the positive twin: a fresh code on the other promotion, got {twin.status_code}")
+    # Listed, and deleted by `id:in` and by ID, on the promotion that has them.
+    third = api.post(f"/promotions/{other['id']}/codes", {"code": f"{target.run_id}-third"})
+    checks.must(third.status_code == 201, f"a second code on the same promotion, got {third.status_code}")
+    listed = api.get(f"/promotions/{other['id']}/codes")
+    codes = {c["code"]: c["id"] for c in listed.json().get("data", [])} if listed.status_code == 200 else {}
+    checks.must(set(codes) == {f"{target.run_id}-other", f"{target.run_id}-third"}, f"the promotion lists its codes: {listed.status_code} {sorted(codes)}")
+    if len(codes) == 2:
+        response = api.delete(f"/promotions/{other['id']}/codes?id:in={codes[f'{target.run_id}-other']}")
+        checks.must(response.status_code == 204, f"deleting a code by id:in: expected 204, got {response.status_code}")
+        left = [c["code"] for c in api.get(f"/promotions/{other['id']}/codes").json()["data"]]
+        checks.must(left == [f"{target.run_id}-third"], f"only the named code is gone: {left}")
+        response = api.delete(f"/promotions/{other['id']}/codes/{codes[f'{target.run_id}-third']}")
+        checks.must(response.status_code == 204, f"deleting a code by ID: expected 204, got {response.status_code}")
+        checks.must(api.get(f"/promotions/{other['id']}/codes").json()["data"] == [], "no code left")
     automatic = make.promotion()
     response = api.post(f"/promotions/{automatic['id']}/codes", {"code": f"{target.run_id}-auto"})
     expect_refusal(checks, response, "a code on an AUTOMATIC promotion", 422)

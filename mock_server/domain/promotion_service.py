@@ -151,6 +151,25 @@ class Promotions:
             tx.save_promotion(promotion)
         return code
 
+    def list_codes(self, store: str, promotion_id: int, page: int, limit: int, unserved: list[str] = ()) -> Page[dict]:
+        if unserved:  # documented by the platform, not honoured here: refused, never ignored
+            raise InvalidInput({name: f"`{name}` is not served by the mock; use `page` and `limit`." for name in unserved})
+        with self._read(store) as tx:
+            codes = list(self._require(tx, promotion_id).get("codes", []))
+        start = offset_of(page, limit)
+        return Page(codes[start : start + limit], len(codes), page, limit)
+
+    def delete_codes(self, store: str, promotion_id: int, ids: list[int] | None) -> None:
+        if ids is None:
+            raise Unprocessable({"id:in": "Name the codes to delete with id:in."}, title="The codes cannot be deleted.")
+        with self._write(store) as tx:
+            promotion = self._require(tx, promotion_id)
+            doomed = set(ids)
+            kept = [code for code in promotion.get("codes", []) if code["id"] not in doomed]
+            if len(kept) != len(promotion.get("codes", [])):
+                promotion["codes"] = kept
+                tx.save_promotion(promotion)
+
     # which promotions apply (BEHAVIOR 9.3), and the facts a test may set
 
     def eligibility(self, store: str, customer_id: int | None, code: str | None) -> list[dict[str, Any]]:

@@ -184,6 +184,25 @@ def delete_promotion(svc: Segmentation, call: ApiCall):
     return 204, None
 
 
+@handles("getPromotionCodes")
+def list_promotion_codes(svc: Segmentation, call: ApiCall):
+    q = call.query
+    unserved = [name for name in ("before", "after", "code") if name in q]
+    return 200, collection(svc.promotions.list_codes(call.store, call.path["promotionId"], q["page"], q["limit"], unserved), dict)
+
+
+@handles("deleteCouponCodes")
+def delete_coupon_codes(svc: Segmentation, call: ApiCall):
+    svc.promotions.delete_codes(call.store, call.path["promotionId"], _customer_ids(call.query.get("id:in")))
+    return 204, None
+
+
+@handles("deleteCouponCode")
+def delete_coupon_code(svc: Segmentation, call: ApiCall):
+    svc.promotions.delete_codes(call.store, call.path["promotionId"], [call.path["codeId"]])
+    return 204, None
+
+
 @handles("createPromotionCode")
 def create_promotion_code(svc: Segmentation, call: ApiCall):
     return 201, {"data": svc.promotions.add_code(call.store, call.path["promotionId"], call.body), "meta": {}}

@@ -489,6 +489,7 @@ MUTANTS = [
     Mutant("end before start accepted", "PROMO-DATES", lambda mp: mp.setattr("mock_server.domain.promotion_service._instant", lambda value, field: None)),
     Mutant("409 batch envelope without meta", "SEG-NAME-UNIQUE", conflict_without_meta),
     Mutant("read-only token deletes profiles", "SCOPES", contract_edit(read_only_profile_delete)),
+    Mutant("code delete by id:in does nothing", "PROMO-CODES", lambda mp: mp.setitem(HANDLERS, "deleteCouponCodes", lambda svc, call: (204, None))),
 ]
 
 

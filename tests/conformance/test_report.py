@@ -93,3 +93,24 @@ def test_the_plugin_stays_out_of_a_users_own_tests(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout and "segmentation conformance" not in result.stdout
     assert not (tmp_path / "conformance-report.json").exists()
+
+
+def test_the_audit_compares_every_foreign_promotions_codes():
+    """Codes are inventoried per promotion (`getPromotionCodes`) and a missing one is FOREIGN DATA CHANGED."""
+    code = {"id": 7, "code": "KEEP10", "max_uses": 0, "current_uses": 0}
+    store = {"codes": [code]}
+
+    def reader(path):
+        page = {"total": 0, "count": 0, "per_page": 250, "current_page": 1, "total_pages": 0}
+        if path.startswith("/promotions/3/codes"):
+            return 200, {"data": list(store["codes"]), "meta": {"pagination": page}}
+        if path.startswith("/promotions?"):
+            return 200, {"data": [{"id": 3, "name": "keep"}], "meta": {"pagination": page}}
+        return 200, {"data": [], "meta": {"pagination": page}}
+
+    ledger = Ledger()
+    ledger.take_inventory(reader)
+    assert ledger.before["codes"].items == {"7": code} and ledger.codes_before == {"3": {"7": code}}
+    store["codes"] = []
+    ledger.audit(reader)
+    assert [(d.collection, d.item_id, d.what) for d in ledger.damage] == [("codes", "3/7", "missing")]

@@ -40,7 +40,8 @@ def foreign_state(api) -> dict:
         "segments": segments,
         "profiles": api.get("/shopper-profiles?limit=250").json()["data"],
         "customers": api.get("/customers?limit=250&include=shopper_profile_id,segment_ids").json()["data"],
-        "promotions": api.get("/promotions?limit=250").json()["data"],
+        "promotions": (promotions := api.get("/promotions?limit=250").json()["data"]),
+        "codes": {p["id"]: api.get(f"/promotions/{p['id']}/codes?limit=250").json()["data"] for p in promotions},
         "members": {s["id"]: api.get(f"/segments/{s['id']}/shopper-profiles?limit=250").json()["data"] for s in segments},
     }
 
@@ -50,6 +51,7 @@ def only(state: dict, before: dict) -> dict:
     ids = {key: {item["id"] for item in before[key]} for key in ("segments", "profiles", "customers", "promotions")}
     kept = {key: [item for item in state[key] if item["id"] in ids[key]] for key in ids}
     kept["members"] = {sid: members for sid, members in state["members"].items() if sid in ids["segments"]}
+    kept["codes"] = {pid: codes for pid, codes in state["codes"].items() if pid in ids["promotions"]}
     return kept
 
 
