@@ -197,10 +197,11 @@ class ConformanceClient:
         return self.request("DELETE", path, **kw)
 
 
-def prove_deletes(client: ConformanceClient, marker: str) -> None:
+def prove_deletes(client: ConformanceClient, marker: str, attempt: str = "") -> None:
     """Show that the target honours `id:in` on DELETE before any DELETE that could reach
     foreign items: in a segment the run owns, remove one of two profiles the run owns and
-    check that the other stays. Nothing foreign is named at any step."""
+    check that the other stays. Nothing foreign is named at any step. ``attempt`` tells a
+    second probe's names and emails from those of one that was cut off."""
     ledger = client.ledger
 
     def fail(reason: str, behaviour: str | None = None) -> None:
@@ -210,7 +211,7 @@ def prove_deletes(client: ConformanceClient, marker: str) -> None:
             ledger.note(behaviour, reason)
 
     try:
-        response = client.post("/customers", [{"email": f"{marker}-probe-{i}@conformance.example", "first_name": "Probe",
+        response = client.post("/customers", [{"email": f"{marker}-probe{attempt}-{i}@conformance.example", "first_name": "Probe",
                                                "last_name": marker} for i in (1, 2)])
         customers = _owned_data(client, response, "customers")
         if len(customers) != 2:
@@ -219,7 +220,7 @@ def prove_deletes(client: ConformanceClient, marker: str) -> None:
         profiles = _owned_data(client, response, "shopper-profiles")
         if len(profiles) != 2:
             return fail(f"could not create two shopper profiles of its own (POST /shopper-profiles: {response.status_code})")
-        response = client.post("/segments", [{"name": f"{marker}-probe"}])
+        response = client.post("/segments", [{"name": f"{marker}-probe{attempt}"}])
         segments = _owned_data(client, response, "segments")
         if len(segments) != 1:
             return fail(f"could not create a segment of its own (POST /segments: {response.status_code})")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from .client import ConformanceClient, Exchange, RequestBudget, SafetyGuard, UnsafeRequest, prove_deletes
-from .ledger import Ledger
+from .ledger import CLEANUP_ORDER, Ledger
 from .preflight import api_base_of, preflight
 from .report import (CONFORMANT, CONFORMANT_NON_DESTRUCTIVE, INCOMPLETE, NOT_CONFORMANT, TARGET_PROBLEM, ItemResult,
                      build_report, write_reports)
@@ -430,6 +430,8 @@ def _finish_run(api: ConformanceClient, target: Target, settle: bool) -> None:
         if settle:
             time.sleep(0.5)  # let a create cut off by the signal land on the target before the sweep
         ledger.sweep(api.read, target.run_id)
+        if ledger.delete_proof is None and any(ledger.alive_owned(name) for name in CLEANUP_ORDER):
+            prove_deletes(api, target.run_id, attempt="-again")  # stopped during the probe: prove now, so that the cleanup may delete
         api.delete_owned()
         ledger.audit(api.read)
     except Exception as failure:  # a target that stops answering must not hide the report

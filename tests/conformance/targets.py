@@ -19,6 +19,7 @@ from flask import Flask, Response, request
 
 from mock_server.testing import serve_wsgi
 
+CODES = re.compile(r"/promotions/[0-9]+/codes/?")
 UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 BEHAVIOURS = ("empty id:in means all", "malformed entries dropped", "idempotent profile create",
@@ -88,6 +89,13 @@ class UnsafeProxy:
             every = self.every_id(base, collection)
             for start in range(0, len(every), 100):
                 self.send("DELETE", base, path, [("id:in", ",".join(every[start : start + 100]))])
+            return Response(status=204)
+        if method == "DELETE" and CODES.fullmatch(path) and not any(k == "id:in" for k, _ in query) \
+                and self.behaviour in ("unscoped deletes delete all", "ignores id:in on DELETE"):
+            for promotion_id in self.every_id(base, "promotions"):  # every code of the store, not just this promotion's
+                codes = self.send("GET", base, f"/promotions/{promotion_id}/codes", [("limit", "250")]).json()["data"]
+                if codes:
+                    self.send("DELETE", base, f"/promotions/{promotion_id}/codes", [("id:in", ",".join(str(c["id"]) for c in codes))])
             return Response(status=204)
         return None
 

@@ -62,7 +62,7 @@ def assert_deletes_were_explicit(received: list[tuple[str, str]]) -> None:
             continue
         split = urlsplit(full_path)
         entries = [e for k, v in parse_qsl(split.query, keep_blank_values=True) if k == "id:in" for e in v.split(",")]
-        scoped_by_path = re.search(r"/promotions/[0-9]+(/codes)?$", split.path) is not None  # one promotion (or its codes)
+        scoped_by_path = re.search(r"/promotions/[0-9]+(/codes/[0-9]+)?$", split.path) is not None  # one promotion, or one code
         assert scoped_by_path or entries, f"DELETE without id:in: {full_path}"
         assert all(WELL_FORMED.fullmatch(e) for e in entries), f"malformed or blank id:in entry: {full_path}"
 
@@ -156,3 +156,19 @@ def test_max_time_stops_the_run_like_a_signal(tmp_path):
     assert result.returncode in (1, 4), output[-3000:]
     assert after == before, output[-3000:]
     assert read_report(tmp_path / "report")["interrupted"] == "--max-time"
+
+
+@pytest.mark.parametrize("budget", [16, 20, 24, 28, 32, 36, 40])
+def test_a_run_stopped_at_any_request_of_its_start_cleans_up(budget, tmp_path):
+    """--max-requests stops the run at a chosen request, deterministically: in the
+    inventory, in the delete probe, in the first rules. Whatever was under way, the
+    store ends as it was (the probe is finished first when it was cut off, so that the
+    cleanup may delete)."""
+    with serve_mock(MemoryStorage()) as mock:
+        direct = mock.client()
+        before = seed_foreign(direct)
+        code, report, output = run_suite(mock, tmp_path / "report", "--max-requests", str(budget), schema=False)
+        after = foreign_state(direct)
+    assert code == 4 and report["interrupted"] == "--max-requests", output[-3000:]
+    assert after == before, f"left behind or changed when stopped after {budget} requests\n{output[-3000:]}"
+    assert report["left_behind"] == [] and report["foreign_data_changed"] == [], output[-3000:]
