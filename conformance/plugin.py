@@ -121,6 +121,7 @@ class RunInterrupted(KeyboardInterrupt):
 class RunState:
     def __init__(self) -> None:
         self.results: list[ItemResult] = []
+        self.suite_errors: list[str] = []  # the suite's own crashes (see suite_error)
         self.journal: list[Exchange] = []
         self.guard: SafetyGuard | None = None
         self.target: Target | None = None
@@ -256,6 +257,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = (str(item.path), item.location[1] or 0, message)
         elif report.skipped and isinstance(report.longrepr, tuple):
             message = report.longrepr[2].removeprefix("Skipped: ")
+        elif report.failed and (crash := suite_error(call.excinfo)):
+            # The suite's own code broke: the rule was not judged, and the target is not blamed.
+            outcome, message = "skipped", f"not run: the suite's own error: {crash}"
+            state.suite_errors.append(f"{item.nodeid}: {crash}")
         elif report.failed:
             message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:2000]
         if state.guard is not None and state.guard.ledger.halted:
@@ -267,6 +272,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def suite_error(excinfo: pytest.ExceptionInfo | None) -> str:
+    """Where the suite's own code raised something other than a judgment, in one line
+    ("KeyError 'data' at conformance/suite/test_lists.py:40"); "" for a judgment (an
+    assertion, a Schemathesis check, pytest.fail) or an error raised outside the suite
+    (the HTTP library's, when the target misbehaves)."""
+    if excinfo is None or not excinfo.errisinstance(Exception) or excinfo.errisinstance((AssertionError, UnsafeRequest)):
+        return ""
+    if type(excinfo.value).__module__.startswith(("schemathesis", "hypothesis")):
+        return ""
+    frame = excinfo.traceback[-1]
+    path = Path(str(frame.path))
+    if _PACKAGE_DIR not in path.parents:
+        return ""
+    where = f"{path.relative_to(_PACKAGE_DIR.parent)}:{frame.lineno + 1}"
+    return f"{type(excinfo.value).__name__} {str(excinfo.value)[:300]} at {where}"
+
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
 _JOURNAL_START = pytest.StashKey[int]()
 _CHECKS = pytest.StashKey[Checks]()
 
@@ -298,7 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ledger = state.guard.ledger if state.guard else None
     state.report = report = build_report(state.results, state.target.api_base, ledger=ledger, interrupted=state.interrupted,
                                          allow_destructive=state.target.allow_destructive, target_problem=state.target_problem,
-                                         collected=state.collected)
+                                         collected=state.collected, suite_errors=state.suite_errors)
     if state.target.report_dir:
         report["paths"] = [str(p) for p in write_reports(report, state.target.report_dir)]
     if exitstatus == pytest.ExitCode.USAGE_ERROR and not state.target_problem:

@@ -56,7 +56,7 @@ def ledger_results(ledger: Any) -> list[ItemResult]:
 
 def build_report(results: list[ItemResult], target: str, ledger: Any = None, interrupted: str = "",
                  allow_destructive: bool = False, target_problem: str = "",
-                 collected: dict[str, int] | None = None) -> dict[str, Any]:
+                 collected: dict[str, int] | None = None, suite_errors: list[str] | None = None) -> dict[str, Any]:
     """``collected``: how many tests of each rule the run collected before ``-k`` chose
     (without it, the tests that reported are taken as all there are)."""
     results = [*results, *ledger_results(ledger)]
@@ -108,6 +108,8 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         "interrupted": interrupted,
         "target_problem": target_problem,
         "keeps_no_state": stateless,
+        # Tests whose own code broke (a bug in the suite, to report to its authors): their rules are "not run".
+        "suite_errors": list(suite_errors or []),
     }
     summary_lines = [d.line() for d in ledger.damage] if ledger is not None else []
     if target_problem:
@@ -140,6 +142,8 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         summary_lines.append(f"  UNSAFE   {finding['behaviour']}: {finding['detail'][:200]}")
     for line in safety["left_behind"]:
         summary_lines.append(f"  LEFT     {line[:200]}")
+    for line in safety["suite_errors"]:
+        summary_lines.append(f"  SUITE    error in the suite's own code, not the target's: {line[:240]}")
     if interrupted:
         summary_lines.append(f"  STOPPED  by {interrupted}: rules not reached are not run; the run's data was cleaned up")
     return {
@@ -229,6 +233,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [f"- left behind: {line}" for line in report.get("left_behind", [])]
         if report.get("interrupted"):
             lines.append(f"- the run was stopped by {report['interrupted']}")
+    if report.get("suite_errors"):
+        lines += ["", "## Errors in the suite itself", "",
+                  "These tests broke in the suite's own code; their rules are not run, and the target is not blamed. "
+                  "Please report them to the suite's authors.", ""]
+        lines += [f"- {line}" for line in report["suite_errors"]]
     if report.get("delete_proof"):
         lines += ["", f"Deletes by `id:in`: {report['delete_proof']}."]
     failing = [r for r in report["rules"] if r["outcome"] in ("failed", "warning")]

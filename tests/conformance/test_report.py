@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+import requests
+
 from conformance.ledger import Damage, Ledger
+from conformance.plugin import suite_error
 from conformance.report import ItemResult, build_report, render_markdown
 from conformance.rules import RULES
 
@@ -114,3 +118,33 @@ def test_the_audit_compares_every_foreign_promotions_codes():
     store["codes"] = []
     ledger.audit(reader)
     assert [(d.collection, d.item_id, d.what) for d in ledger.damage] == [("codes", "3/7", "missing")]
+
+
+def _raised(function, *args) -> pytest.ExceptionInfo:
+    with pytest.raises(BaseException) as info:
+        function(*args)
+    return info
+
+
+def test_a_crash_in_the_suites_own_code_is_told_apart_from_a_judgment():
+    # A TypeError raised inside the suite's package: the suite broke, not the target.
+    crash = suite_error(_raised(build_report, None, "http://target"))
+    assert crash.startswith("TypeError ") and " at conformance/report.py:" in crash
+    # Judgments and errors raised outside the suite are the target's.
+    assert suite_error(_raised(lambda: pytest.fail("the target answered 500"))) == ""
+    assert suite_error(_raised(lambda: _assert(False))) == ""
+    assert suite_error(_raised(requests.get, "http://[::1")) == ""  # raised inside requests
+    assert suite_error(None) == ""
+
+
+def _assert(value):
+    assert value, "a judgment"
+
+
+def test_a_suite_error_leaves_its_rule_not_run_and_is_reported_for_the_authors():
+    results = every_rule_passing("AUTH") + [ItemResult("t::AUTH", ["AUTH"], "skipped", [], "not run: the suite's own error: KeyError", [])]
+    report = build_report(results, "http://target", suite_errors=["t::AUTH: KeyError 'data' at conformance/suite/x.py:3"])
+    assert report["verdict"] == "incomplete" and report["doc_failures"] == []
+    assert report["suite_errors"] == ["t::AUTH: KeyError 'data' at conformance/suite/x.py:3"]
+    assert any(line.startswith("  SUITE") and "KeyError 'data'" in line for line in report["summary_lines"])
+    assert "## Errors in the suite itself" in render_markdown(report)
