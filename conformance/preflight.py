@@ -1,7 +1,7 @@
 """Preflight: before any rule runs, one GET says whether there is a target to judge.
 
-A target that cannot be reached, refuses the token, or serves no documented route at the
-base URL is a problem with the run, not a verdict on the implementation: the suite names
+A target that cannot be reached, refuses the token (or both tokens: then the store hash is
+most likely unknown to it), or serves no documented route at the base URL is a problem with the run, not a verdict on the implementation: the suite names
 it in one line and exits 3 before any rule runs (and before any write).
 """
 
@@ -25,41 +25,58 @@ def api_base_of(base_url: str, store_hash: str | None) -> str:
 def preflight(client: Any, readonly_token: str | None) -> str:
     """'' when the target answers like a segmentation API; otherwise the problem, in one line."""
     base = client.base_url
-    problem = _probe(client, client.token, base, "the token")
-    if problem or not readonly_token:
+    problem, status = _probe(client, client.token, base, "the token")
+    if not readonly_token or (problem and status != 401):
         return problem
-    return _probe(client, readonly_token, base, "the read-only token")
+    readonly_problem, readonly_status = _probe(client, readonly_token, base, "the read-only token")
+    if status == 401 and readonly_status == 401:
+        store = store_hash_of(base)
+        if store:
+            return (f"both tokens were refused: GET {base}/segments answered 401 to each. The target most likely does not "
+                    f"know the store hash `{store}` (or neither token belongs to that store): check --store-hash")
+        return f"both tokens were refused: GET {base}/segments answered 401 to each (wrong tokens, or the wrong base URL)"
+    return problem or readonly_problem
 
 
-def _probe(client: Any, token: str | None, base: str, which: str) -> str:
+def store_hash_of(base: str) -> str:
+    """The store hash an API base names (`…/stores/{hash}/v3`), or ''."""
+    if "/stores/" not in base:
+        return ""
+    return base.rsplit("/stores/", 1)[1].split("/", 1)[0]
+
+
+def _probe(client: Any, token: str | None, base: str, which: str) -> tuple[str, int]:
+    """The problem ('' for none) and the status the target answered (0 for none)."""
     headers = {"Accept": "application/json", "X-Auth-Token": token or ""}
     saved, client.timeout = client.timeout, PREFLIGHT_TIMEOUT_S
     try:
         response = client._send("GET", "/segments?limit=1", headers, None, record=False)
     except requests.exceptions.SSLError as error:
-        return f"TLS failure talking to {base}: {_short(error)}"
+        return f"TLS failure talking to {base}: {_short(error)}", 0
     except requests.exceptions.ConnectionError as error:
-        return f"the target is unreachable at {base}: {_short(error)}"
+        return f"the target is unreachable at {base}: {_short(error)}", 0
     except requests.exceptions.Timeout:
-        return f"the target did not answer GET {base}/segments within {PREFLIGHT_TIMEOUT_S:.0f} s"
+        return f"the target did not answer GET {base}/segments within {PREFLIGHT_TIMEOUT_S:.0f} s", 0
     except requests.RequestException as error:
-        return f"GET {base}/segments failed: {_short(error)}"
+        return f"GET {base}/segments failed: {_short(error)}", 0
     finally:
         client.timeout = saved
     status = response.status_code
+    store = store_hash_of(base)
     if status == 401:
-        return f"{which} was refused: GET {base}/segments answered 401 (wrong token, or a token of another store)"
+        whose = f"the token of another store, or a store hash `{store}` the target does not know" if store else "a token of another store"
+        return f"{which} was refused: GET {base}/segments answered 401 (a wrong token, {whose})", status
     if status == 403:
-        return f"{which} may not list segments: GET {base}/segments answered 403 (it needs a Customers scope)"
+        return f"{which} may not list segments: GET {base}/segments answered 403 (it needs a Customers scope)", status
     if status == 404:
-        return f"GET {base}/segments answered 404: the base URL or store hash serves no documented route"
+        return f"GET {base}/segments answered 404: the base URL or store hash serves no documented route", status
     try:
         body = response.json()
     except ValueError:
         body = None
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        return f"GET {base}/segments answered {status} without a segment list: not a segmentation API at this base URL"
-    return ""
+        return f"GET {base}/segments answered {status} without a segment list: not a segmentation API at this base URL", status
+    return "", status
 
 
 def _short(error: BaseException) -> str:

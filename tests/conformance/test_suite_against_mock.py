@@ -121,7 +121,7 @@ def test_suite_leaves_what_it_did_not_create_untouched_and_cleans_up(tmp_path):
     assert report["left_behind"] == [] and report["unsafe_behaviours"] == [] and report["foreign_data_changed"] == []
 
 
-@pytest.mark.parametrize("problem", ["down", "wrong token", "wrong read-only token", "wrong base path"])
+@pytest.mark.parametrize("problem", ["down", "wrong token", "wrong read-only token", "wrong base path", "unknown store hash"])
 def test_a_target_problem_is_named_in_one_line_and_exits_3(problem, tmp_path):
     with serve_mock(make_storage("memory", tmp_path)) as mock:
         url, token, readonly = mock.url, TOKEN, READONLY
@@ -133,16 +133,18 @@ def test_a_target_problem_is_named_in_one_line_and_exits_3(problem, tmp_path):
             token = "not-a-token"
         elif problem == "wrong read-only token":
             readonly = "not-a-token-either"
-        else:
+        elif problem == "wrong base path":
             url = mock.url + "/api"
-        command = [CLI, "--base-url", url, "--store-hash", STORE, "--token", token, "--readonly-token", readonly,
+        store = "no-such-store" if problem == "unknown store hash" else STORE
+        command = [CLI, "--base-url", url, "--store-hash", store, "--token", token, "--readonly-token", readonly,
                    "--report-dir", str(tmp_path / "report")]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         requests_seen = len(mock.app.extensions["segmentation_mock"]["journal"].query(limit=1000))
     output = result.stdout + result.stderr
     assert result.returncode == 3, output[-3000:]
     expected = {"down": "unreachable", "wrong token": "the token was refused", "wrong read-only token": "the read-only token was refused",
-                "wrong base path": "serves no documented route"}[problem]
+                "wrong base path": "serves no documented route",
+                "unknown store hash": "does not know the store hash `no-such-store`"}[problem]
     lines = [line for line in output.splitlines() if expected in line]
     assert lines and lines[0].startswith("TARGET PROBLEM: "), output[-3000:]
     report = read_report(tmp_path / "report")
