@@ -2,7 +2,7 @@
 
     segmentation-conformance --base-url http://127.0.0.1:8080 --store-hash demo \\
         --token T [--readonly-token R] [--allow-destructive] [--report-dir DIR] [--max-time S]
-        [--slices segmentation,customers,promotions] [-k EXPR] [-- PYTEST ARGS]
+        [--slices segmentation,customers,promotions] [--customer-id ID ...] [--seed N] [-k EXPR] [-- PYTEST ARGS]
 
 Exit status:
   0  conformant: every rule ran and held (warnings allowed), or every rule but the
@@ -26,6 +26,37 @@ from pathlib import Path
 SUITE = Path(__file__).resolve().parent / "suite"
 
 
+def _checked(kind: type, least: float, what: str):
+    """An argparse type that checks a number (exit 2 on a bad one) and keeps the text for pytest."""
+
+    def check(text: str) -> str:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes {what}: got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"takes {what}: got {text!r}")
+        return text
+
+    return check
+
+
+def _customer_ids(text: str) -> str:
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts or any(not part.isdigit() or int(part) < 1 for part in parts):
+        raise argparse.ArgumentTypeError(f"--customer-id takes customer IDs (whole numbers from 1, or a comma list): got {text!r}")
+    return text
+
+
+def _slices(text: str) -> str:
+    from .rules import SEGMENTATION, SLICES
+
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    if any(part not in SLICES for part in chosen) or SEGMENTATION not in chosen:
+        raise argparse.ArgumentTypeError(f"takes a comma list of {', '.join(SLICES)}, with segmentation: got {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation-conformance",
@@ -33,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Options may also be given as CONFORMANCE_BASE_URL, CONFORMANCE_STORE_HASH, CONFORMANCE_TOKEN, "
         "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR, CONFORMANCE_MAX_TIME, "
         "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES, CONFORMANCE_SLICES, CONFORMANCE_MAX_REQUESTS, CONFORMANCE_REQUEST_TIMEOUT, "
-        "CONFORMANCE_MAX_RETRIES. "
+        "CONFORMANCE_MAX_RETRIES, CONFORMANCE_SEED, CONFORMANCE_CUSTOMER_ID (a comma list). "
         "Arguments after -- go to pytest.\n\n" + __doc__[__doc__.index("Exit status:"):],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -45,13 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-destructive", action="store_true",
                         help="also run tests that may delete data this run did not create (DELETE without id:in)")
     parser.add_argument("--report-dir", help="write junit.xml, conformance-report.json and conformance-report.md here")
-    parser.add_argument("--max-time", help="stop after this many seconds: clean up, report, exit 4")
-    parser.add_argument("--max-examples", help="generated requests per operation for the SCHEMA rule (default 15)")
-    parser.add_argument("--max-requests", help="stop after this many HTTP requests: clean up, report, exit 4 (default: no limit)")
-    parser.add_argument("--request-timeout", help="seconds to wait for one answer (default 60)")
-    parser.add_argument("--max-retries", help="times a 429 is waited out and retried (default 5)")
-    parser.add_argument("--max-inventory", help="most items per collection the pre-run inventory reads (default 20000)")
-    parser.add_argument("--slices", help="the API slices to judge: a comma list of segmentation, customers, promotions "
+    parser.add_argument("--max-time", type=_checked(float, 0.001, "a number of seconds"), help="stop after this many seconds: clean up, report, exit 4")
+    parser.add_argument("--max-examples", type=_checked(int, 1, "a whole number from 1"), help="generated requests per operation for the SCHEMA rule (default 15)")
+    parser.add_argument("--max-requests", type=_checked(int, 1, "a whole number from 1"), help="stop after this many HTTP requests: clean up, report, exit 4 (default: no limit)")
+    parser.add_argument("--request-timeout", type=_checked(float, 0.001, "a number of seconds"), help="seconds to wait for one answer (default 60)")
+    parser.add_argument("--max-retries", type=_checked(int, 0, "a whole number"), help="times a 429 is waited out and retried (default 5)")
+    parser.add_argument("--max-inventory", type=_checked(int, 1, "a whole number from 1"), help="most items per collection the pre-run inventory reads (default 20000)")
+    parser.add_argument("--seed", type=_checked(int, 0, "a whole number"), help="the seed of the requests the SCHEMA rule generates (default 0): the same seed, "
+                        "target and store state send the same requests and give the same verdict")
+    parser.add_argument("--customer-id", action="append", type=_customer_ids, help="an existing customer without a shopper profile that the run "
+                        "may give one (repeat it, or a comma list): for a target without the Customers slice, so that the "
+                        "rules on shopper profiles and memberships still run. The customers themselves are never changed")
+    parser.add_argument("--slices", type=_slices, help="the API slices to judge: a comma list of segmentation, customers, promotions "
                         "(default all; a slice left out makes the verdict incomplete)")
     parser.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression (rule ids work: -k SEG_CAP)")
     return parser
@@ -60,10 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 def pytest_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
     argv = [str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-p", "conformance.plugin", "-q"]
     for name in ("base_url", "store_hash", "token", "readonly_token", "report_dir", "max_time", "max_inventory", "max_examples",
-                 "slices", "max_requests", "request_timeout", "max_retries"):
+                 "slices", "max_requests", "request_timeout", "max_retries", "seed"):
         value = getattr(args, name)
         if value:
             argv += [f"--{name.replace('_', '-')}", value]
+    for customer in args.customer_id or []:
+        argv += ["--customer-id", customer]
     if args.allow_destructive:
         argv.append("--allow-destructive")
     if args.report_dir:

@@ -211,11 +211,15 @@ def prove_deletes(client: ConformanceClient, marker: str, attempt: str = "") -> 
             ledger.note(behaviour, reason)
 
     try:
-        response = client.post("/customers", [{"email": f"{marker}-probe{attempt}-{i}@conformance.example", "first_name": "Probe",
-                                               "last_name": marker} for i in (1, 2)])
-        customers = _owned_data(client, response, "customers")
-        if len(customers) != 2:
-            return fail(f"could not create two customers of its own (POST /customers: {response.status_code})")
+        lent = ledger.lent.get("customers", [])
+        if len(lent) >= 2:  # --customer-id: customers the user lent the run, instead of new ones
+            customers = [{"id": int(key)} for key in lent[:2]]
+        else:
+            response = client.post("/customers", [{"email": f"{marker}-probe{attempt}-{i}@conformance.example",
+                                                   "first_name": "Probe", "last_name": marker} for i in (1, 2)])
+            customers = _owned_data(client, response, "customers")
+            if len(customers) != 2:
+                return fail(f"could not create two customers of its own (POST /customers: {response.status_code})")
         response = client.post("/shopper-profiles", [{"customer_id": c["id"]} for c in customers])
         profiles = _owned_data(client, response, "shopper-profiles")
         if len(profiles) != 2:

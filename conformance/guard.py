@@ -24,7 +24,8 @@ refuses it with :class:`UnsafeRequest` and nothing is sent:
 7. **Provable creates.** A create into a collection the inventory could not list is
    refused: what it returned could never be proven the run's own.
 8. **Owned body IDs.** Every UUID anywhere in the body, every ``customer_id`` and every
-   integer ``id`` of the path's own collection is owned or minted.
+   integer ``id`` of the path's own collection is owned or minted (a ``customer_id``
+   may also be one the user lent the run with ``--customer-id``).
 9. **Proven deletes.** A DELETE through ``id:in`` on a top-level collection that holds
    items the run did not create is sent only once the run has proven that the target
    honours ``id:in`` on DELETE (the ledger's probe).
@@ -225,7 +226,9 @@ class SafetyGuard:
                     refuse(f"body names `{value}`, which this run did not create")
             elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
                 collection = BODY_ID_FIELDS.get(key) or (route.collection if key == "id" else None)
-                if collection in self.ledger.integer_collections and not self.ledger.may_name(collection, str(value)):
+                # A reference field (`customer_id`) may also name an item the user lent the run.
+                allowed = self.ledger.may_reference if key in BODY_ID_FIELDS else self.ledger.may_name
+                if collection in self.ledger.integer_collections and not allowed(collection, str(value)):
                     refuse(f"body field `{key}` names {collection} `{value}`, which this run did not create")
 
 

@@ -153,6 +153,9 @@ class Ledger:
     creates_seen: int = 0
     sentinels: dict[str, list[str]] = field(default_factory=dict)
     audited: bool = False
+    # IDs the user lent the run (--customer-id): named in creates (a profile's customer_id),
+    # never written to or deleted themselves.
+    lent: dict[str, list[str]] = field(default_factory=dict)
 
     integer_collections = frozenset({"customers", "promotions", "codes"})
 
@@ -165,6 +168,13 @@ class Ledger:
         if collection in self.integer_collections:
             return self.is_owned(collection, key) or key in self.minted_integers.get(collection, set())
         return self.may_name_uuid(key)
+
+    def may_reference(self, collection: str, key: str) -> bool:
+        """May a create's body name this item (an owned, minted or lent ID)?"""
+        return self.may_name(collection, key) or key in self.lent.get(collection, [])
+
+    def lend(self, collection: str, keys: list[str]) -> None:
+        self.lent.setdefault(collection, []).extend(k for k in keys if k not in self.lent.get(collection, []))
 
     def may_name_uuid(self, key: str) -> bool:
         return key in self.minted_uuids or any(key in ids for c, ids in self.owned.items() if c not in self.integer_collections)
@@ -247,6 +257,7 @@ class Ledger:
         for segment_id in self.foreign("segments"):
             self.memberships_before[segment_id] = self._members(reader, segment_id)
         self.before["codes"] = self._inventory_codes(reader)
+        self._keep_lent_customers_without_profiles()
         first = reader(f"/segments?limit={PAGE}")
         second = reader(f"/segments?limit={PAGE}")
         if first != second:
@@ -258,6 +269,24 @@ class Ledger:
             keys = sorted(self.foreign(collection.name))
             self.sentinels[collection.name] = sorted(rng.sample(keys, min(SENTINELS, len(keys))))
         self.ready = True
+
+    def _keep_lent_customers_without_profiles(self) -> None:
+        """A lent customer that already has a shopper profile (or whose profiles could not
+        be listed) is not used: the run could not tell its profile from one it made."""
+        lent = self.lent.get("customers", [])
+        if not lent:
+            return
+        listing = self.before.get("shopper-profiles")
+        if listing is None or listing.items is None:
+            self.note("lent customers not used", "shopper profiles could not be listed, so --customer-id customers are not used")
+            self.lent["customers"] = []
+            return
+        with_profile = {canonical_id(p.get("customer_id"), INTEGER) for p in listing.items.values()}
+        taken = [key for key in lent if key in with_profile]
+        if taken:
+            self.note("lent customers not used", f"--customer-id {', '.join(taken)} already "
+                      f"{'has' if len(taken) == 1 else 'have'} a shopper profile; the run gives profiles only to customers without one")
+        self.lent["customers"] = [key for key in lent if key not in with_profile]
 
     def _inventory_codes(self, reader: Reader) -> Listing:
         """Every coupon code of every promotion that was there (`getPromotionCodes`), as one
@@ -370,6 +399,7 @@ class Ledger:
                 text = item.get(collection.marker_field) if collection.marker_field else None
                 ours = isinstance(text, str) and marker in text
                 if collection.name == "shopper-profiles":
-                    ours = self.is_owned("customers", canonical_id(item.get("customer_id"), INTEGER) or "")
+                    customer = canonical_id(item.get("customer_id"), INTEGER) or ""
+                    ours = self.is_owned("customers", customer) or customer in self.lent.get("customers", [])
                 if ours:
                     self.owned.setdefault(collection.name, {})[key] = "found by the end-of-run sweep (carries the run's marker)"

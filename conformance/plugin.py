@@ -48,11 +48,13 @@ OPTIONS = {
     "request_timeout": ("--request-timeout", "seconds to wait for one answer (default 60)"),
     "max_retries": ("--max-retries", "times a 429 is waited out and retried (default 5)"),
     "slices": ("--slices", "the API slices to judge, a comma list of segmentation,customers,promotions (default: all)"),
+    "seed": ("--seed", "the seed of the requests the SCHEMA rule generates: the same seed, target and state give the same "
+             "requests and verdict (default 0; printed in the report)"),
 }
 
 # Read by the Schemathesis module when it is collected (after pytest_configure): the
 # target's real base URL, so that reproduce lines name it, and the fuzzing effort.
-COLLECTION_SETTINGS: dict[str, Any] = {"api_base": "http://placeholder.invalid", "max_examples": 15}
+COLLECTION_SETTINGS: dict[str, Any] = {"api_base": "http://placeholder.invalid", "max_examples": 15, "seed": 0}
 
 
 def _env_name(dest: str) -> str:
@@ -63,6 +65,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("segmentation-conformance", "Customer Segmentation V3 conformance")
     for dest, (flag, help_text) in OPTIONS.items():
         group.addoption(flag, dest=f"conformance_{dest}", default=os.environ.get(_env_name(dest)), help=help_text)
+    group.addoption(
+        "--customer-id",
+        dest="conformance_customer_id",
+        action="append",
+        default=[v for v in os.environ.get(_env_name("customer_id"), "").split(",") if v.strip()],
+        help="an existing customer (integer ID, no shopper profile yet) the run may give a shopper profile, instead of "
+        "creating customers; repeat it or give a comma list. For a target without the Customers slice",
+    )
     group.addoption(
         "--allow-destructive",
         dest="conformance_allow_destructive",
@@ -86,6 +96,8 @@ class Target:
     max_requests: int | None = None
     request_timeout: float = 60.0
     max_retries: int = 5
+    seed: int = 0
+    customer_ids: tuple[str, ...] = ()
     run_id: str = field(default_factory=lambda: "cf" + secrets.token_hex(4))
 
     @classmethod
@@ -103,15 +115,32 @@ class Target:
             max_requests = int(opt("max_requests")) if opt("max_requests") else None
             request_timeout = float(opt("request_timeout") or 60)
             max_retries = int(opt("max_retries") if opt("max_retries") not in (None, "") else 5)
+            seed = int(opt("seed") or 0)
         except ValueError as error:
-            raise pytest.UsageError(f"--max-time, --max-inventory, --max-requests, --request-timeout and --max-retries "
+            raise pytest.UsageError(f"--max-time, --max-inventory, --max-requests, --request-timeout, --max-retries and --seed "
                                     f"take numbers: {error}") from None
+        customer_ids = parse_customer_ids(opt("customer_id") or [])
         slices = tuple(s.strip() for s in (opt("slices") or ",".join(SLICES)).split(",") if s.strip())
         unknown = [s for s in slices if s not in SLICES]
         if unknown or SEGMENTATION not in slices:
             raise pytest.UsageError(f"--slices takes a comma list of {', '.join(SLICES)}, with segmentation; got {opt('slices')!r}")
         return cls(api_base, token, opt("readonly_token"), opt("allow_destructive"), report_dir, max_time, max_inventory, slices,
-                   max_requests, request_timeout, max_retries)
+                   max_requests, request_timeout, max_retries, seed, customer_ids)
+
+
+def parse_customer_ids(values: list[str]) -> tuple[str, ...]:
+    """--customer-id values (each may be a comma list) as canonical integer IDs."""
+    ids: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            text = part.strip()
+            if not text:
+                continue
+            if not text.isdigit() or int(text) < 1:
+                raise pytest.UsageError(f"--customer-id takes customer IDs (whole numbers from 1): got {text!r}")
+            if str(int(text)) not in ids:
+                ids.append(str(int(text)))
+    return tuple(ids)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -156,8 +185,9 @@ def pytest_configure(config: pytest.Config) -> None:
         COLLECTION_SETTINGS["api_base"] = api_base_of(base, store)
     try:
         COLLECTION_SETTINGS["max_examples"] = int(config.getoption("conformance_max_examples", None) or 15)
+        COLLECTION_SETTINGS["seed"] = int(config.getoption("conformance_seed", None) or 0)
     except ValueError:
-        raise pytest.UsageError("--max-examples takes a whole number") from None
+        raise pytest.UsageError("--max-examples and --seed take whole numbers") from None
     if config.getoption("conformance_base_url", None) and threading.current_thread() is threading.main_thread():
         # From here on, SIGTERM, SIGINT, SIGHUP and --max-time stop the run the same way:
         # pytest stops, the ledger cleans up within its grace period, the reports are written.
@@ -321,7 +351,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ledger = state.guard.ledger if state.guard else None
     state.report = report = build_report(state.results, state.target.api_base, ledger=ledger, interrupted=state.interrupted,
                                          allow_destructive=state.target.allow_destructive, target_problem=state.target_problem,
-                                         collected=state.collected, suite_errors=state.suite_errors)
+                                         collected=state.collected, suite_errors=state.suite_errors, seed=state.target.seed)
     if state.target.report_dir:
         report["paths"] = [str(p) for p in write_reports(report, state.target.report_dir)]
     if exitstatus == pytest.ExitCode.USAGE_ERROR and not state.target_problem:
@@ -402,11 +432,14 @@ def _start_run(api: ConformanceClient, target: Target, state: RunState) -> Ledge
         pytest.exit(f"target problem: {problem}", returncode=EXIT_TARGET)
     state.unavailable = slice_problems(api, target.slices)
     ledger = api.ledger
+    ledger.lend("customers", list(target.customer_ids))
     ledger.take_inventory(api.read)
     problems = ledger.problems()
     if problems:
         ledger.note("inventory incomplete", "; ".join(problems))
     prove_deletes(api, target.run_id)
+    if ledger.lent.get("customers"):
+        api.delete_owned()  # the probe's profiles: the lent customers are free again for the first test
     return ledger
 
 
@@ -509,8 +542,22 @@ class Factory:
         assert response.status_code in (200, 201), f"could not create customers: {response.status_code} {response.text[:300]}"
         return _one_each(response, body, "customers", "email")
 
+    def shoppers(self, count: int = 1) -> list[dict]:
+        """Customers to give shopper profiles to: the ones lent with --customer-id (free
+        again after every test, whose cleanup deletes the run's profiles), else new ones."""
+        lent = self.api.ledger.lent.get("customers", [])
+        if not lent:
+            if self.unavailable.get(CUSTOMERS):
+                pytest.skip(f"not run: {self.unavailable[CUSTOMERS]}, and no --customer-id names customers to give "
+                            "shopper profiles to")
+            return self.customers(count)
+        if count > len(lent):
+            pytest.skip(f"not run: needs {count} customers without a shopper profile; --customer-id named "
+                        f"{len(lent)} usable")
+        return [{"id": int(key)} for key in lent[:count]]
+
     def profiles(self, count: int = 1) -> list[dict]:
-        customers = self.customers(count)
+        customers = self.shoppers(count)
         body = [{"customer_id": c["id"]} for c in customers]
         response = self.api.post("/shopper-profiles", body)
         assert response.status_code == 201, f"could not create shopper profiles: {response.status_code} {response.text[:300]}"

@@ -56,7 +56,8 @@ def ledger_results(ledger: Any) -> list[ItemResult]:
 
 def build_report(results: list[ItemResult], target: str, ledger: Any = None, interrupted: str = "",
                  allow_destructive: bool = False, target_problem: str = "",
-                 collected: dict[str, int] | None = None, suite_errors: list[str] | None = None) -> dict[str, Any]:
+                 collected: dict[str, int] | None = None, suite_errors: list[str] | None = None,
+                 seed: int = 0) -> dict[str, Any]:
     """``collected``: how many tests of each rule the run collected before ``-k`` chose
     (without it, the tests that reported are taken as all there are)."""
     results = [*results, *ledger_results(ledger)]
@@ -118,6 +119,7 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
         summary_lines.insert(0, "(--allow-destructive: the run was allowed to delete data it did not create)")
     summary_lines += [
         f"target: {target}",
+        f"seed: {seed} (the same --seed, target and store state repeat the generated requests)",
         f"verdict: {verdict_line}",
         f"rules: {counts['passed']} passed, {counts['failed']} failed, {counts['warning']} warnings, "
         f"{counts['not run']} not run; score {score}% of the rules judged",
@@ -149,6 +151,7 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
     return {
         **safety,
         "target": target,
+        "seed": seed,
         "score": score,
         "verdict": verdict,
         "verdict_line": verdict_line,

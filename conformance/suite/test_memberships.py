@@ -12,7 +12,7 @@ from .test_segments import ISSUED_ID, TIMESTAMP
 
 @pytest.mark.rule("PROFILE-CREATE", "IDS", "TIMESTAMPS")
 def test_create_profiles_for_customers(api, make, checks):
-    customers = make.customers(2)
+    customers = make.shoppers(2)
     response = api.post("/shopper-profiles", [{"customer_id": c["id"]} for c in customers])
     checks.must(response.status_code == 201, f"expected 201, got {response.status_code}")
     data = response.json()["data"]
@@ -34,7 +34,7 @@ def test_second_profile_for_a_customer_is_refused(api, make, checks):
 
 @pytest.mark.rule("PROFILE-NO-GUESTS", "ERROR-STATUS")
 def test_guest_cannot_have_a_profile(api, make, checks):
-    [customer] = make.customers(1)
+    [customer] = make.shoppers(1)
     twin = api.post("/shopper-profiles", [{"customer_id": customer["id"]}])
     checks.must(twin.status_code == 201, f"the positive twin: a registered customer's profile must be created, got {twin.status_code}")
     response = api.post("/shopper-profiles", [{"customer_id": 0}])
@@ -167,7 +167,7 @@ def test_delete_without_id_in_deletes_every_profile(api, make, checks):
 
 @pytest.mark.rule("NO-COERCION", "ERROR-STATUS")
 def test_json_numbers_are_not_coerced(api, make, checks):
-    [customer] = make.customers(1)
+    [customer] = make.shoppers(1)
     cid = customer["id"]
     for why, raw in (("a string", f'[{{"customer_id": "{cid}"}}]'), ("a fraction", f'[{{"customer_id": {cid}.0}}]'),
                      ("an exponent", f'[{{"customer_id": {cid}e0}}]')):

@@ -23,7 +23,8 @@ CODES = re.compile(r"/promotions/[0-9]+/codes/?")
 UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 BEHAVIOURS = ("empty id:in means all", "malformed entries dropped", "idempotent profile create",
-              "unscoped deletes delete all", "ignores id:in on DELETE")
+              "unscoped deletes delete all", "ignores id:in on DELETE",
+              "serves only segmentation")  # not unsafe: a target without the Customers and Promotions slices
 
 
 class UnsafeProxy:
@@ -75,6 +76,9 @@ class UnsafeProxy:
         collection = path.rstrip("/").rsplit("/", 1)[-1]
         has_filter = any(k == "id:in" for k, _ in query)
         entries = [e.strip() for k, v in query if k == "id:in" for e in v.split(",") if e.strip()]
+        if self.behaviour == "serves only segmentation" and path.startswith(("/customers", "/promotions")):
+            envelope = {"status": 404, "title": "The requested resource was not found.", "type": "about:blank", "errors": {}}
+            return Response(json.dumps(envelope), 404, content_type="application/json")
         if self.behaviour == "empty id:in means all" and has_filter and not entries:
             query[:] = [(k, v) for k, v in query if k != "id:in"]
         elif self.behaviour == "malformed entries dropped" and has_filter:

@@ -5,6 +5,7 @@ other reasonable CHOICE decisions."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import socket
 import subprocess
@@ -161,3 +162,31 @@ def test_the_request_budget_stops_the_run_cleans_up_and_reports(tmp_path):
     assert report["verdict"] == "incomplete" and report["interrupted"] == "--max-requests", output[-3000:]
     assert report["audited"] and report["left_behind"] == [] and left == 0, output[-3000:]
     assert "stopped by --max-requests" in report["verdict_line"]
+
+
+def _generated_requests(seed: str, tmp_path: Path) -> list[tuple]:
+    """What the SCHEMA rule sent for one operation and the stateful phase, with the values
+    that differ between runs by design (the run's marker, minted UUIDs) masked."""
+    masks = [(re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), "UUID"),
+             (re.compile(r"cf[0-9a-f]{8}"), "RUN")]
+
+    def mask(text) -> str:
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text or "")
+        for pattern, replacement in masks:
+            text = pattern.sub(replacement, text)
+        return text
+
+    with serve_mock(make_storage("memory", tmp_path)) as mock:
+        code, report, output = run_suite(mock, tmp_path / f"report-{seed}", "--seed", seed, "--max-examples", "8",
+                                         "-k", "createSegments or stateful")
+        entries = mock.app.extensions["segmentation_mock"]["journal"].query(limit=1000)
+    assert report["seed"] == int(seed) and f"seed: {seed} " in output, output[-3000:]
+    return [(e["method"], mask(e["path"]), mask(e["query"]), mask(e["request_body"]), e["status"]) for e in reversed(entries)]
+
+
+def test_the_same_seed_sends_the_same_requests_and_another_seed_others(tmp_path):
+    first = _generated_requests("7", tmp_path / "a")
+    again = _generated_requests("7", tmp_path / "b")
+    other = _generated_requests("8", tmp_path / "c")
+    assert first == again
+    assert first != other
