@@ -45,6 +45,8 @@ _RULES = [
     Rule("SEG-DELETE", DOC, "1, 2", "Deleting by `id:in` answers 204 with no body and removes exactly those", ("deleteSegments",)),
     Rule("SEG-NAME-UNIQUE", DOC, "5", "A segment name used in the store or twice in a batch is 409 `Cannot have multiple segments with the same name.`", ("createSegments",)),
     Rule("SEG-RENAME-UNIQUE", DOC, "5, 5.1", "A PUT cannot give a segment a name another segment keeps (SHOULD: 409; two may swap names in one PUT)", ("updateSegments",)),
+    Rule("SEG-NAMES", CHOICE, "5.1", "A one-character name and a description are stored as given (SHOULD: names 1..255, "
+         "not only whitespace, case-sensitive; description at most 1000 characters, absent means \"\")", ("createSegments",)),
     Rule("DUPLICATE-IDS", CHOICE, "5", "The same ID twice in one update or add body is refused and writes nothing", ("updateSegments", "addSegmentShopperProfiles"), CUST),
     Rule("NO-COERCION", DOC, "3", "JSON integers are not coerced: `\"123\"`, `12.0` and `1e2` as a customer_id are refused", ("createShopperProfiles",), CUST),
     Rule("SEG-CAP", DOC, "5.2", "A store never holds more than 1000 segments; a rejected batch creates nothing", ("createSegments",)),

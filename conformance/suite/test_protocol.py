@@ -130,9 +130,15 @@ def test_unknown_routes_and_methods_are_refused(api, make, checks):
 
 
 JSON_ACCEPTS = [None, "application/json", "*/*", "application/json; charset=utf-8"]
-JSON_ACCEPTS_SHOULD = ["application/*", "APPLICATION/JSON", "text/html, application/json;q=0.5", "application/json;q=1.0"]
+# BEHAVIOR §5's precedence: the most specific range that matches application/json decides
+# (parameters other than q add no specificity), the highest q among equally specific ones,
+# and only q=0 there excludes; an unparsable q is refused.
+JSON_ACCEPTS_SHOULD = ["application/*", "APPLICATION/JSON", "text/html, application/json;q=0.5", "application/json;q=1.0",
+                       "application/json;q=0.1, */*;q=0", "*/*;q=0.5, application/json;q=0.2",
+                       "application/json; charset=utf-8; q=0.3, application/json;q=0", "text/html;q=0.9, application/*;q=0.1"]
 REFUSED_ACCEPTS = ["text/html", "application/xml", "text/plain, text/html;q=0.9"]
-REFUSED_ACCEPTS_SHOULD = ["application/json;q=0"]
+REFUSED_ACCEPTS_SHOULD = ["application/json;q=0", "*/*;q=0.8, application/json;q=0", "application/*;q=1, application/json;q=0",
+                          "application/*;q=0, */*", "application/json;q=abc"]
 
 
 @pytest.mark.rule("CONTENT-NEGOTIATION")

@@ -57,6 +57,7 @@ def test_update_changes_values_not_created_at(api, make, checks):
     checks.must(updated["updated_at"] >= segment["updated_at"], "updated_at does not go back")
     [again] = listed(api, [segment["id"]])
     checks.must(again["name"] == new_name, "the list shows the new name")
+    checks.must(again["created_at"] == segment["created_at"], "the list shows the original created_at after the rename")
 
 
 @pytest.mark.rule("SEG-UPDATE-NOOP")
@@ -164,3 +165,37 @@ def test_the_same_id_twice_in_one_body_is_refused(api, make, checks):
     response = api.post(f"/segments/{segment['id']}/shopper-profiles", [profile["id"], profile["id"]])
     expect_refusal(checks, response, "the same profile twice in one add", 400)
     checks.must(member_ids(api, segment["id"]) == [], "the refused add added the profile")
+
+
+@pytest.mark.rule("SEG-NAMES")
+def test_names_and_descriptions(api, make, checks):
+    marker = make.name()
+    # DOC (a name is a required string, a description an optional one): the positive twin,
+    # with a one-character name no segment of the store has.
+    taken = all_segment_names(api)
+    free = [ch for ch in "xyzqjkXYZQJK0123456789" if ch not in taken]
+    if not free:
+        pytest.skip("not run: every one-character name this test could use is taken in the store")
+    response = api.post("/segments", [{"name": free[0], "description": f"{marker} d"}])
+    checks.must(response.status_code == 201, f"a one-character name with a description must be created, got {response.status_code}")
+    if response.status_code == 201:
+        [short] = response.json()["data"]
+        checks.must((short["name"], short["description"]) == (free[0], f"{marker} d"), f"stored as given: {short}")
+    # BEHAVIOR §5.1 (CHOICE): the limits and comparisons the mock chose.
+    longest, description = (marker + "n" * 255)[:255], (marker + "d" * 1000)[:1000]
+    response = api.post("/segments", [{"name": longest, "description": description}])
+    checks.should(response.status_code == 201, f"a 255-character name and a 1000-character description: BEHAVIOR accepts them; "
+                                                f"the target answered {response.status_code}")
+    for why, item in (("a 256-character name", {"name": longest + "n"}), ("a name of only whitespace", {"name": " \t "}),
+                      ("an empty name", {"name": ""}), ("a 1001-character description", {"name": make.name(), "description": description + "d"})):
+        response = api.post("/segments", [item])
+        checks.should(400 <= response.status_code < 500, f"{why}: BEHAVIOR refuses it; the target answered {response.status_code}")
+    lower = api.post("/segments", [{"name": f"{marker}-case"}])
+    upper = api.post("/segments", [{"name": f"{marker}-CASE"}])
+    checks.must(lower.status_code == 201, f"a plain name must be created, got {lower.status_code}")
+    checks.should(upper.status_code == 201, f"names differing only in case: BEHAVIOR compares them exactly (both created); "
+                                            f"the target answered {upper.status_code}")
+    bare = api.post("/segments", [{"name": make.name()}])
+    if bare.status_code == 201:
+        checks.should(bare.json()["data"][0].get("description") == "",
+                      f"an absent description: BEHAVIOR stores \"\"; the target answered {bare.json()['data'][0].get('description')!r}")

@@ -507,6 +507,11 @@ MUTANTS = [
                        contract_edit(lambda spec: spec["paths"]["/segments/{segmentId}/shopper-profiles"]["post"]["requestBody"]
                                      ["content"]["application/json"]["schema"].pop("uniqueItems"))(mp))),
     Mutant("customer_id coerced", "NO-COERCION", coerced_customer_ids),
+    Mutant("one-character names refused", "SEG-NAMES",
+           contract_edit(lambda spec: spec["components"]["schemas"]["SegmentName"].update(minLength=2))),
+    Mutant("descriptions dropped", "SEG-NAMES",
+           lambda mp: wrap(mp, Segmentation, "create_segments",
+                           lambda original: lambda self, store, items: original(self, store, [{**i, "description": ""} for i in items]))),
     Mutant("end before start accepted", "PROMO-DATES", lambda mp: mp.setattr("mock_server.domain.promotion_service._instant", lambda value, field: None)),
     Mutant("409 batch envelope without meta", "SEG-NAME-UNIQUE", conflict_without_meta),
     Mutant("read-only token deletes profiles", "SCOPES", contract_edit(read_only_profile_delete)),
@@ -609,9 +614,12 @@ def refusing(operation_id, refuse):
 
 
 def other_text_rules(spec):
-    """Longer customer names, a stricter email, coupon codes of letters, digits, `_`, `-` and spaces."""
+    """Longer customer names, a stricter email, coupon codes of letters, digits, `_`, `-` and
+    spaces; shorter segment names and descriptions."""
     schemas = spec["components"]["schemas"]
     schemas["CustomerName"]["maxLength"] = 1000
+    schemas["SegmentName"]["maxLength"] = 100
+    schemas["SegmentDescription"]["maxLength"] = 500
     schemas["Email"]["pattern"] = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
     for schema in schemas.values():
         code = schema.get("properties", {}).get("code")
@@ -670,6 +678,7 @@ def test_suite_passes_a_mock_with_other_reasonable_choices(monkeypatch, tmp_path
     assert report["conformant"] and report["doc_failures"] == [] and report["choice_failures"] == [], output[-3000:]
     got = outcomes(report)
     assert got["MEMBER-REMOVE-BUMPS"] == "warning"
+    assert got["SEG-NAMES"] == "warning"  # 100-character names, 500-character descriptions, null when absent
     # Where the variant departs from the mock's own document, SCHEMA notes it (SHOULD), never fails.
     assert got["SCHEMA"] == "warning", output[-3000:]
     notes = [w for rule in report["rules"] if rule["id"] == "SCHEMA" for t in rule["tests"] for w in t["warnings"]]
