@@ -219,7 +219,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _name_by_rule(item: pytest.Item) -> None:
     """Test IDs (and so JUnit names and the progress count) carry the rules they check:
     ``test_segments.py::SEG-CAP+BATCH-ATOMIC: test_store_never_holds_more_than_1000_segments``,
-    and one per operation for Schemathesis: ``test_schema.py::SCHEMA[createSegments]``, which
+    and one per operation for Schemathesis: ``test_schema.py::SCHEMA[SegmentsPostRequest]``, which
     Schemathesis alone would give the same ID for every operation."""
     rules = _item_rules(item)
     if not rules:

@@ -72,7 +72,7 @@ class Promotions:
     def _require(tx, promotion_id: int) -> dict[str, Any]:
         found = tx.promotions_by_id([promotion_id]).get(promotion_id)
         if found is None:
-            raise ResourceNotFound({"promotionId": f"Promotion `{promotion_id}` does not exist."})
+            raise ResourceNotFound({"promotion_id": f"Promotion `{promotion_id}` does not exist."})
         return found
 
     def list(self, store: str, ids: list[int] | None, redemption_type: str | None, page: int, limit: int) -> Page[dict]:
@@ -144,7 +144,7 @@ class Promotions:
         with self._write(store) as tx:
             promotion = self._require(tx, promotion_id)
             if promotion["redemption_type"] != "COUPON":
-                raise Unprocessable({"promotionId": "Only COUPON promotions have codes."}, title="The code cannot be added.")
+                raise Unprocessable({"promotion_id": "Only COUPON promotions have codes."}, title="The code cannot be added.")
             self._check_code_free(tx, body["code"])
             code = self._new_code(tx, body)
             promotion["codes"].append(code)

@@ -55,23 +55,23 @@ def _customer_ids(entries: list[str] | None) -> list[int] | None:
 # segments
 
 
-@handles("listSegments")
+@handles("GetPaginatedSegmentsList")
 def list_segments(svc: Segmentation, call: ApiCall):
     q = call.query
     return 200, collection(svc.list_segments(call.store, q.get("id:in"), q["page"], q["limit"]), segment_json)
 
 
-@handles("createSegments")
+@handles("SegmentsPostRequest")
 def create_segments(svc: Segmentation, call: ApiCall):
     return 201, batch(svc.create_segments(call.store, call.body), segment_json)
 
 
-@handles("updateSegments")
+@handles("PutSegmentObjects")
 def update_segments(svc: Segmentation, call: ApiCall):
     return 201, batch(svc.update_segments(call.store, call.body), segment_json)
 
 
-@handles("deleteSegments")
+@handles("DeleteStoreSegment")
 def delete_segments(svc: Segmentation, call: ApiCall):
     svc.delete_segments(call.store, call.query.get("id:in"))
     return 204, None
@@ -80,26 +80,26 @@ def delete_segments(svc: Segmentation, call: ApiCall):
 # memberships
 
 
-@handles("listSegmentShopperProfiles")
+@handles("GetSegmentProfiles")
 def list_segment_profiles(svc: Segmentation, call: ApiCall):
     q = call.query
     page = svc.list_segment_profiles(call.store, call.path["segmentId"], q["page"], q["limit"])
     return 200, collection(page, profile_json)
 
 
-@handles("addSegmentShopperProfiles")
+@handles("PostShopperProfile")
 def add_segment_profiles(svc: Segmentation, call: ApiCall):
     added = svc.add_segment_profiles(call.store, call.path["segmentId"], call.body)
     return 201, {"data": [profile_json(p) for p in added]}
 
 
-@handles("removeSegmentShopperProfiles")
+@handles("DeleteShopperProfile")
 def remove_segment_profiles(svc: Segmentation, call: ApiCall):
     svc.remove_segment_profiles(call.store, call.path["segmentId"], call.query.get("id:in"))
     return 204, None
 
 
-@handles("listShopperProfileSegments")
+@handles("GetListShopperProfile")
 def list_profile_segments(svc: Segmentation, call: ApiCall):
     q = call.query
     page = svc.list_profile_segments(call.store, call.path["shopperProfileId"], q["page"], q["limit"])
@@ -109,18 +109,18 @@ def list_profile_segments(svc: Segmentation, call: ApiCall):
 # shopper profiles
 
 
-@handles("listShopperProfiles")
+@handles("GetShopperList")
 def list_profiles(svc: Segmentation, call: ApiCall):
     return 200, collection(svc.list_profiles(call.store, call.query["page"], call.query["limit"]), profile_json)
 
 
-@handles("createShopperProfiles")
+@handles("ShopperProfilesRequest")
 def create_profiles(svc: Segmentation, call: ApiCall):
     created = svc.create_profiles(call.store, [item["customer_id"] for item in call.body])
     return 201, batch(created, profile_json)
 
 
-@handles("deleteShopperProfiles")
+@handles("DeleteStoreShopperProfile")
 def delete_profiles(svc: Segmentation, call: ApiCall):
     svc.delete_profiles(call.store, call.query.get("id:in"))
     return 204, None
@@ -129,7 +129,7 @@ def delete_profiles(svc: Segmentation, call: ApiCall):
 # customers
 
 
-@handles("listCustomers")
+@handles("getCustomers")
 def list_customers(svc: Segmentation, call: ApiCall):
     q = call.query
     page = svc.list_customers(call.store, _customer_ids(q.get("id:in")), q.get("include", []), q["page"], q["limit"])
@@ -150,7 +150,7 @@ def delete_customers(svc: Segmentation, call: ApiCall):
 # promotions
 
 
-@handles("listPromotions")
+@handles("getPromotions")
 def list_promotions(svc: Segmentation, call: ApiCall):
     q = call.query
     page = svc.promotions.list(call.store, _customer_ids(q.get("id:in")), q.get("redemption_type"), q["page"], q["limit"])
@@ -170,17 +170,17 @@ def delete_promotions(svc: Segmentation, call: ApiCall):
 
 @handles("getPromotion")
 def get_promotion(svc: Segmentation, call: ApiCall):
-    return 200, {"data": svc.promotions.get(call.store, call.path["promotionId"]), "meta": {}}
+    return 200, {"data": svc.promotions.get(call.store, call.path["id"]), "meta": {}}
 
 
 @handles("updatePromotion")
 def update_promotion(svc: Segmentation, call: ApiCall):
-    return 200, {"data": svc.promotions.update(call.store, call.path["promotionId"], call.body), "meta": {}}
+    return 200, {"data": svc.promotions.update(call.store, call.path["id"], call.body), "meta": {}}
 
 
 @handles("deletePromotion")
 def delete_promotion(svc: Segmentation, call: ApiCall):
-    svc.promotions.delete(call.store, call.path["promotionId"])
+    svc.promotions.delete(call.store, call.path["id"])
     return 204, None
 
 
@@ -188,21 +188,21 @@ def delete_promotion(svc: Segmentation, call: ApiCall):
 def list_promotion_codes(svc: Segmentation, call: ApiCall):
     q = call.query
     unserved = [name for name in ("before", "after", "code") if name in q]
-    return 200, collection(svc.promotions.list_codes(call.store, call.path["promotionId"], q["page"], q["limit"], unserved), dict)
+    return 200, collection(svc.promotions.list_codes(call.store, call.path["promotion_id"], q["page"], q["limit"], unserved), dict)
 
 
 @handles("deleteCouponCodes")
 def delete_coupon_codes(svc: Segmentation, call: ApiCall):
-    svc.promotions.delete_codes(call.store, call.path["promotionId"], _customer_ids(call.query.get("id:in")))
+    svc.promotions.delete_codes(call.store, call.path["promotion_id"], _customer_ids(call.query.get("id:in")))
     return 204, None
 
 
 @handles("deleteCouponCode")
 def delete_coupon_code(svc: Segmentation, call: ApiCall):
-    svc.promotions.delete_codes(call.store, call.path["promotionId"], [call.path["codeId"]])
+    svc.promotions.delete_codes(call.store, call.path["promotion_id"], [call.path["code_id"]])
     return 204, None
 
 
 @handles("createPromotionCode")
 def create_promotion_code(svc: Segmentation, call: ApiCall):
-    return 201, {"data": svc.promotions.add_code(call.store, call.path["promotionId"], call.body), "meta": {}}
+    return 201, {"data": svc.promotions.add_code(call.store, call.path["promotion_id"], call.body), "meta": {}}

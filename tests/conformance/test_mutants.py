@@ -282,13 +282,13 @@ def crash_on_non_ascii_names(original):
 
 
 def list_without_meta(mp):
-    original = HANDLERS["listShopperProfiles"]
+    original = HANDLERS["GetShopperList"]
 
     def replacement(svc, call):
         status, body = original(svc, call)
         return status, {"data": json.loads(body)["data"]}
 
-    mp.setitem(HANDLERS, "listShopperProfiles", replacement)
+    mp.setitem(HANDLERS, "GetShopperList", replacement)
 
 
 def unknown_route_answers_200(mp):
@@ -339,7 +339,7 @@ def fake_code(svc, call):
 
 
 def guest_profiles_accepted(mp):
-    original = HANDLERS["createShopperProfiles"]
+    original = HANDLERS["ShopperProfilesRequest"]
 
     def replacement(svc, call):
         if any(isinstance(i, dict) and i.get("customer_id") == 0 for i in call.body or []):
@@ -347,7 +347,7 @@ def guest_profiles_accepted(mp):
                                    "updated_at": "2024-01-01T00:00:00Z"}], "meta": {}}
         return original(svc, call)
 
-    mp.setitem(HANDLERS, "createShopperProfiles", replacement)
+    mp.setitem(HANDLERS, "ShopperProfilesRequest", replacement)
     contract_edit(lambda spec: spec["components"]["schemas"]["CustomerId"].update(minimum=0))(mp)
 
 
@@ -398,13 +398,13 @@ def charset_on_accept_refused(original):
 
 
 def coerced_customer_ids(mp):
-    original = HANDLERS["createShopperProfiles"]
+    original = HANDLERS["ShopperProfilesRequest"]
 
     def replacement(svc, call):
         items = [{**item, "customer_id": int(float(item["customer_id"]))} for item in call.body]
         return original(svc, dataclasses.replace(call, body=items))
 
-    mp.setitem(HANDLERS, "createShopperProfiles", replacement)
+    mp.setitem(HANDLERS, "ShopperProfilesRequest", replacement)
     contract_edit(lambda spec: spec["components"]["schemas"].update(CustomerId={}))(mp)
 
 
@@ -425,10 +425,10 @@ def read_only_profile_delete(spec):
 
 MUTANTS = [
     Mutant("list ignores id:in", "SEG-LIST", lambda mp: wrap(mp, Segmentation, "list_segments", ignore_id_filter)),
-    Mutant("create answers 200", "SEG-CREATE", handler_status("createSegments", 200)),
-    Mutant("update answers 204", "SEG-UPDATE", handler_status("updateSegments", 204, lambda body: None)),
+    Mutant("create answers 200", "SEG-CREATE", handler_status("SegmentsPostRequest", 200)),
+    Mutant("update answers 204", "SEG-UPDATE", handler_status("PutSegmentObjects", 204, lambda body: None)),
     Mutant("update moves created_at", "SEG-UPDATE", lambda mp: wrap(mp, Segmentation, "update_segments", changes_created_at)),
-    Mutant("delete answers 200", "SEG-DELETE", handler_status("deleteSegments", 200, lambda body: {"deleted": True})),
+    Mutant("delete answers 200", "SEG-DELETE", handler_status("DeleteStoreSegment", 200, lambda body: {"deleted": True})),
     Mutant("cap off by one", "SEG-CAP", lambda mp: mp.setattr(service_module, "MAX_SEGMENTS_PER_STORE", 1001)),
     Mutant("batch written item by item", "BATCH-ATOMIC", lambda mp: wrap(mp, Segmentation, "create_segments", one_by_one_creates)),
     Mutant("batch half written on conflict", "BATCH-ATOMIC", lambda mp: wrap(mp, Segmentation, "create_segments", half_written_batch)),
@@ -438,9 +438,9 @@ MUTANTS = [
            lambda mp: mp.setattr(representations, "timestamp", lambda s: "2024-01-01T00:00:00+00:00")),
     Mutant("second profile per customer", "PROFILE-ONE-PER-CUSTOMER",
            lambda mp: mp.setattr(MemoryStoreTx, "profile_ids_by_customer", lambda self, ids: {})),
-    Mutant("add answers 200", "MEMBER-ADD", handler_status("addSegmentShopperProfiles", 200)),
+    Mutant("add answers 200", "MEMBER-ADD", handler_status("PostShopperProfile", 200)),
     Mutant("add answers with meta", "MEMBER-ADD",
-           handler_status("addSegmentShopperProfiles", 201, lambda body: {**body, "meta": {"total": 1}})),
+           handler_status("PostShopperProfile", 201, lambda body: {**body, "meta": {"total": 1}})),
     Mutant("add does not bump", "MEMBER-ADD-BUMPS", lambda mp: mp.setattr(MemoryStoreTx, "touch_profiles", lambda self, ids, t: None)),
     Mutant("re-adding a member is accepted", "MEMBER-CONFLICT",
            lambda mp: mp.setattr(MemoryStoreTx, "members_among", lambda self, sid, pids: set())),
@@ -483,7 +483,7 @@ MUTANTS = [
     Mutant("include ignored", "CUSTOMER-INCLUDE", lambda mp: wrap(mp, Segmentation, "list_customers", ignore_include)),
     Mutant("duplicate emails accepted", "CUSTOMER-EMAIL-UNIQUE", no_email_check),
     Mutant("customer delete does nothing", "CUSTOMER-DELETE", lambda mp: mp.setitem(HANDLERS, "deleteCustomers", lambda svc, call: (204, None))),
-    Mutant("profile create answers 200", "PROFILE-CREATE", handler_status("createShopperProfiles", 200)),
+    Mutant("profile create answers 200", "PROFILE-CREATE", handler_status("ShopperProfilesRequest", 200)),
     Mutant("guests get profiles", "PROFILE-NO-GUESTS", guest_profiles_accepted),
     Mutant("a profile lists no segments", "MEMBER-LISTS", lambda mp: wrap(mp, Segmentation, "list_profile_segments", profile_segments_empty)),
     Mutant("default limit 25", "PAGE-DEFAULTS", contract_edit(default_limit_25)),
@@ -630,9 +630,9 @@ def other_text_rules(spec):
 def choice_variant(mp):
     """Another implementation that follows every DOC rule of BEHAVIOR and differs from the
     mock in every CHOICE listed here (the section of BEHAVIOR in brackets)."""
-    handler_status("updateSegments", 200)(mp)  # 5.3: PUT answers 200
+    handler_status("PutSegmentObjects", 200)(mp)  # 5.3: PUT answers 200
     handler_status("updatePromotion", 201)(mp)  # 9.2: PUT answers 201
-    handler_status("addSegmentShopperProfiles", 201, lambda body: {**body, "meta": {}})(mp)  # 2: meta {} on add
+    handler_status("PostShopperProfile", 201, lambda body: {**body, "meta": {}})(mp)  # 2: meta {} on add
     validation_as_422(mp)  # 5: validation errors and conflicts are 422
     wrap(mp, validation_module, "_read_parameter", clamp_limit)  # 3: limit above 250 clamped
     wrap(mp, MemoryStoreTx, "segments_page", newest_first)  # 3: newest first
@@ -643,7 +643,7 @@ def choice_variant(mp):
     mp.setattr(handlers_module, "segment_json", lambda segment: {**representations.segment_json(segment),
                                                                   "description": segment.description or None})  # 5.1: null description
     contract_edit(other_text_rules)(mp)  # 7, 9.2: name lengths, email and code charsets
-    refusing("listSegments", lambda call: "malformed id:in" if any(  # 3: malformed id:in is 400
+    refusing("GetPaginatedSegmentsList", lambda call: "malformed id:in" if any(  # 3: malformed id:in is 400
         not UUID_TEXT.fullmatch(e.strip()) for e in call.query.get("id:in") or [] if e.strip()) else "")(mp)
     refusing("deletePromotions", lambda call: "id:in is required" if call.query.get("id:in") is None else "")(mp)  # 9.2: 400, not 422
     refusing("createPromotion", lambda call: "one group list at most" if isinstance(call.body, dict) and all(  # 9.2: 400, not 422

@@ -175,7 +175,7 @@ def test_generated_cases_are_rewritten_to_pass_the_guard(guard):
         fake_case("PUT", "/segments", body=[{"id": FOREIGN, "name": "renamed"}, {"id": OWNED}]),
         fake_case("POST", "/segments/{segmentId}/shopper-profiles", path_parameters={"segmentId": FOREIGN}, body=[FOREIGN_PROFILE]),
         fake_case("POST", "/shopper-profiles", body=[{"customer_id": 5}]),
-        fake_case("PUT", "/promotions/{promotionId}", path_parameters={"promotionId": 5}, body={"name": "p"}),
+        fake_case("PUT", "/promotions/{id}", path_parameters={"id": 5}, body={"name": "p"}),
         fake_case("POST", "/customers", body=[{"email": "a@b", "first_name": "x", "last_name": "y"}, {"email": "@bad"}]),
     ]
     for case in cases:
@@ -191,7 +191,7 @@ def test_generated_cases_are_rewritten_to_pass_the_guard(guard):
     assert update.body[0]["id"] != FOREIGN and update.body[0]["name"] == "cfmark-renamed" and update.body[1]["id"] == OWNED
     assert add.path_parameters["segmentId"] != FOREIGN and add.body != [FOREIGN_PROFILE]
     assert profile.body[0]["customer_id"] != 5
-    assert promotion.path_parameters["promotionId"] != 5 and promotion.body["name"] == "cfmark-p"
+    assert promotion.path_parameters["id"] != 5 and promotion.body["name"] == "cfmark-p"
     assert create.body[0]["email"] == "cfmark-a@b" and create.body[1]["email"] == "@bad"  # an invalid one stays invalid
 
 

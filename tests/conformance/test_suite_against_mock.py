@@ -178,7 +178,7 @@ def _generated_requests(seed: str, tmp_path: Path) -> list[tuple]:
 
     with serve_mock(make_storage("memory", tmp_path)) as mock:
         code, report, output = run_suite(mock, tmp_path / f"report-{seed}", "--seed", seed, "--max-examples", "8",
-                                         "-k", "createSegments or stateful")
+                                         "-k", "SegmentsPostRequest or stateful")
         entries = mock.app.extensions["segmentation_mock"]["journal"].query(limit=1000)
     assert report["seed"] == int(seed) and f"seed: {seed} " in output, output[-3000:]
     return [(e["method"], mask(e["path"]), mask(e["query"]), mask(e["request_body"]), e["status"]) for e in reversed(entries)]

@@ -135,7 +135,7 @@ def test_journal_records_requests_reasons_and_unscoped_deletes(mock, api, make):
     entries = control(mock, "GET", f"/journal?store_hash={STORE}").json()["entries"]
     assert [e["status"] for e in entries][:3] == [204, 401, 400]
     rejected = entries[2]
-    assert rejected["operation"] == "createSegments" and rejected["rejected"]["errors"] == {"0.name": rejected["rejected"]["errors"]["0.name"]}
+    assert rejected["operation"] == "SegmentsPostRequest" and rejected["rejected"]["errors"] == {"0.name": rejected["rejected"]["errors"]["0.name"]}
     assert "None" in rejected["rejected"]["errors"]["0.name"] and rejected["request_body"] == '[{"name": null}]'
     assert entries[0]["unscoped_delete"] is True and entries[0]["query"] == "ids=typo"
     marked = control(mock, "GET", "/journal?unscoped_delete=true").json()["entries"]
