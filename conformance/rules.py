@@ -72,6 +72,10 @@ _RULES = [
     # the Customers slice (section 7)
     Rule("CUSTOMER-FIELDS", DOC, "7", "Customers carry the Customers V3 fields; created customers are listed by `id:in`", ("createCustomers", "getCustomers"), CUST),
     Rule("CUSTOMER-INCLUDE", DOC, "7", "`include=shopper_profile_id,segment_ids` adds the profile and its segments; neither appears unless asked for", ("getCustomers",), CUST),
+    Rule("CUSTOMER-FILTERS", DOC, "7", "`getCustomers` filters (`email:in`, `name:in`, `name:like`, `company:in`, `customer_group_id:in`, "
+         "dates) narrow the list, `sort` orders it, `meta.pagination.links` is present", ("getCustomers",), CUST),
+    Rule("CUSTOMER-UPDATE", DOC, "7", "`updateCustomers` changes the fields it is given, answers 200, keeps the rest; an unknown id is refused",
+         ("updateCustomers",), CUST),
     Rule("CUSTOMER-EMAIL-UNIQUE", CHOICE, "7", "An email already used (any case) is refused and nothing of the batch is created", ("createCustomers",), CUST),
     Rule("CUSTOMER-DELETE", DOC, "7", "Deleting customers by `id:in` deletes exactly those, with their shopper profiles and memberships", ("deleteCustomers",), CUST),
     # lists

@@ -48,13 +48,17 @@ class Factory:
         return self.segments(1, **fields)[0]
 
     def customers(self, count: int = 1) -> list[dict]:
-        body = [
-            {"email": f"shopper{next(self._emails)}@example.com", "first_name": "Ann", "last_name": "Lee"}
-            for _ in range(count)
-        ]
-        response = self.api.post("/customers", json=body)
-        assert response.status_code == 200, response.text
-        return response.json()["data"]
+        """In requests of at most 10, the platform's limit per call."""
+        created: list[dict] = []
+        while len(created) < count:
+            body = [
+                {"email": f"shopper{next(self._emails)}@example.com", "first_name": "Ann", "last_name": "Lee"}
+                for _ in range(min(10, count - len(created)))
+            ]
+            response = self.api.post("/customers", json=body)
+            assert response.status_code == 200, response.text
+            created += response.json()["data"]
+        return created
 
     def profiles(self, count: int = 1) -> list[dict]:
         customers = self.customers(count)

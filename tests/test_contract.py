@@ -52,6 +52,7 @@ EXPECTED = {
     ("GET", PROF): ({"200"}, {"400", "401", "404", "406", "413", "429"}, "read_only"),
     ("GET", "/customers"): ({"200"}, {"400", "401", "406", "413", "429"}, "read_only"),
     ("POST", "/customers"): ({"200"}, {"400", "401", "403", "406", "413", "415", "422", "429"}, "modify"),
+    ("PUT", "/customers"): ({"200"}, {"400", "401", "403", "406", "413", "415", "422", "429"}, "modify"),
     ("DELETE", "/customers"): ({"204"}, {"400", "401", "403", "406", "429"}, "modify"),
     # BEHAVIOR.md 9.2: the Promotions slice
     ("GET", "/promotions"): ({"200"}, {"400", "401", "406", "413", "429"}, "read_only"),
@@ -125,7 +126,8 @@ PLATFORM_OPERATION_IDS = {
     ("GET", SEG): "GetSegmentProfiles", ("POST", SEG): "PostShopperProfile", ("DELETE", SEG): "DeleteShopperProfile",
     ("GET", "/shopper-profiles"): "GetShopperList", ("POST", "/shopper-profiles"): "ShopperProfilesRequest",
     ("DELETE", "/shopper-profiles"): "DeleteStoreShopperProfile", ("GET", PROF): "GetListShopperProfile",
-    ("GET", "/customers"): "getCustomers", ("POST", "/customers"): "createCustomers", ("DELETE", "/customers"): "deleteCustomers",
+    ("GET", "/customers"): "getCustomers", ("POST", "/customers"): "createCustomers", ("PUT", "/customers"): "updateCustomers",
+    ("DELETE", "/customers"): "deleteCustomers",
     ("GET", "/promotions"): "getPromotions", ("POST", "/promotions"): "createPromotion", ("DELETE", "/promotions"): "deletePromotions",
     ("GET", PROMO): "getPromotion", ("PUT", PROMO): "updatePromotion", ("DELETE", PROMO): "deletePromotion",
     ("GET", CODES): "getPromotionCodes", ("POST", CODES): "createPromotionCode", ("DELETE", CODES): "deleteCouponCodes",

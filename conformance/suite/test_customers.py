@@ -82,3 +82,56 @@ def test_deleting_customers_takes_their_profiles_and_memberships(api, make, chec
     checks.must(member_ids(api, segment["id"]) == [kept["id"]], "the deleted customer's profile left the segment")
     response = api.get(f"/shopper-profiles/{gone['id']}/segments")
     checks.must(response.status_code == 404, f"the deleted customer's profile is gone (404), got {response.status_code}")
+
+
+def listed_ids(api, checks, query: str) -> list[int]:
+    response = api.get(f"/customers?limit=250&{query}")
+    checks.must(response.status_code == 200, f"GET /customers?{query}: expected 200, got {response.status_code}")
+    return [c["id"] for c in response.json().get("data", [])] if response.status_code == 200 else []
+
+
+@pytest.mark.rule("CUSTOMER-FILTERS")
+def test_customer_filters_sort_and_links(api, make, checks):
+    marker = make.name()
+    [a] = make.customers(1, last_name="Alpha", company=f"{marker}-company")
+    [b] = make.customers(1, last_name=f"M{marker}")
+    [c] = make.customers(1, last_name="Gamma")
+    ours = ",".join(str(x["id"]) for x in (a, b, c))
+    # Each filter, alone on the whole store (the values are the run's own, so unique), then with id:in.
+    for what, query, expected in (
+        ("email:in", f"email:in={a['email']}", [a["id"]]),
+        ("company:in", f"company:in={marker}-company", [a["id"]]),
+        ("name:like", f"name:like={marker}", [b["id"]]),
+        ("name:in", f"name:in=Conformance M{marker}", [b["id"]]),
+        ("email:in with id:in", f"id:in={ours}&email:in={c['email']}", [c["id"]]),
+        ("customer_group_id:in", f"id:in={ours}&customer_group_id:in=0", sorted([a["id"], b["id"], c["id"]])),
+        ("date_created:min", f"id:in={ours}&date_created:min=2000-01-01", sorted([a["id"], b["id"], c["id"]])),
+        ("date_created:max", f"id:in={ours}&date_created:max=2000-01-01", []),
+    ):
+        got = listed_ids(api, checks, query)
+        checks.must(sorted(got) == expected, f"{what}: `{query}` listed {got}, expected {expected}")
+    checks.should(listed_ids(api, checks, f"email:in={a['email'].upper()}") == [a["id"]], "email:in compares emails case-insensitively")
+    ascending = listed_ids(api, checks, f"id:in={ours}&sort=last_name:asc")
+    checks.must(ascending == [a["id"], c["id"], b["id"]], f"sort=last_name:asc listed {ascending}")
+    descending = listed_ids(api, checks, f"id:in={ours}&sort=last_name:desc")
+    checks.must(descending == [b["id"], c["id"], a["id"]], f"sort=last_name:desc listed {descending}")
+    response = api.get(f"/customers?limit=1&id:in={ours}")
+    links = ((response.json().get("meta") or {}).get("pagination") or {}).get("links") if response.status_code == 200 else None
+    checks.must(isinstance(links, dict) and isinstance(links.get("current"), str), f"meta.pagination.links.current: {links!r}")
+    checks.should(isinstance(links, dict) and isinstance(links.get("next"), str), f"a first page of three has a next link: {links!r}")
+
+
+@pytest.mark.rule("CUSTOMER-UPDATE")
+def test_update_customers_changes_what_it_is_given(api, make, guard, checks):
+    [customer] = make.customers(1)
+    company = f"{make.name()}-company"
+    response = api.put("/customers", [{"id": customer["id"], "company": company, "phone": "555-0100"}])
+    checks.must(response.status_code == 200, f"updateCustomers answers 200, got {response.status_code}")
+    if response.status_code == 200:
+        [updated] = response.json()["data"]
+        checks.must((updated.get("company"), updated.get("phone")) == (company, "555-0100"), f"the answer shows the new values: {updated}")
+        checks.must((updated["email"], updated["first_name"]) == (customer["email"], customer["first_name"]), "fields not given are kept")
+    [again] = listed_customers(api, [customer["id"]]).values()
+    checks.must(again.get("company") == company, f"the list shows the new company: {again.get('company')!r}")
+    response = api.put("/customers", [{"id": guard.absent_integer("customers"), "company": company}])
+    expect_refusal(checks, response, "an id the store does not have", 422)

@@ -14,6 +14,7 @@ from .errors import (
     InvalidInput,
     LimitReached,
     ResourceNotFound,
+    TooManyItems,
     Unprocessable,
     UnknownReferences,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Segment",
     "Segmentation",
     "ShopperProfile",
+    "TooManyItems",
     "UnknownReferences",
     "Unprocessable",
 ]

@@ -23,6 +23,12 @@ class InvalidInput(DomainError):
     title = "The request is not valid."
 
 
+class TooManyItems(DomainError):
+    """More items in one request than the platform takes (413)."""
+
+    title = "The request payload is too large."
+
+
 class ResourceNotFound(DomainError):
     """The resource named in the path does not exist in this store (404)."""
 

@@ -2,7 +2,10 @@
 
 The format (JSON or YAML), per store::
 
-    customers:        [{id?, email, first_name, last_name, customer_group_id?, date_created?, date_modified?}]
+    customers:        [{id?, email, first_name, last_name, customer_group_id?, date_created?, date_modified?,
+                        company?, phone?, notes?, tax_exempt_category?, registration_ip_address?,
+                        accepts_product_review_abandoned_cart_emails?, origin_channel_id?, channel_ids?,
+                        authentication?: {force_password_reset?}}]
     shopper_profiles: [{id?, customer_id, created_at?, updated_at?}]
     segments:         [{id?, name, description?, created_at?, updated_at?, shopper_profile_ids?: [...]}]
     last_customer_id: int   (optional: IDs allocated later start above it)
@@ -58,6 +61,38 @@ def _int(value: Any, where: str, minimum: int) -> int:
     return value
 
 
+_CUSTOMER_TEXTS = {"company": 255, "phone": 50, "notes": 65535, "tax_exempt_category": 255, "registration_ip_address": 30}
+
+
+def _customer_extras(item: dict[str, Any], at: str) -> dict[str, Any]:
+    """The platform's other customer fields, as a snapshot writes them (all optional)."""
+    extras: dict[str, Any] = {}
+    for name, max_length in _CUSTOMER_TEXTS.items():
+        if name in item:
+            extras[name] = _text(item[name], f"{at}.{name}", max_length, blank_ok=True)
+    if "accepts_product_review_abandoned_cart_emails" in item:
+        extras["accepts_product_review_abandoned_cart_emails"] = _bool(item["accepts_product_review_abandoned_cart_emails"],
+                                                                       f"{at}.accepts_product_review_abandoned_cart_emails")
+    if "origin_channel_id" in item:
+        extras["origin_channel_id"] = _int(item["origin_channel_id"], f"{at}.origin_channel_id", 1)
+    if item.get("channel_ids") is not None:
+        if not isinstance(item["channel_ids"], list):
+            raise InvalidInput({f"{at}.channel_ids": "must be a list of channel IDs or null"})
+        extras["channel_ids"] = tuple(_int(c, f"{at}.channel_ids", 1) for c in item["channel_ids"])
+    authentication = item.get("authentication") or {}
+    if not isinstance(authentication, dict):
+        raise InvalidInput({f"{at}.authentication": "must be a mapping"})
+    if "force_password_reset" in authentication:
+        extras["force_password_reset"] = _bool(authentication["force_password_reset"], f"{at}.authentication.force_password_reset")
+    return extras
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput({where: "must be true or false"})
+    return value
+
+
 def _new_id(value: Any, where: str, service: Segmentation, seen: set[str]) -> str:
     if value is None:
         value = service.new_id()
@@ -97,6 +132,7 @@ def parse_store_fixture(service: Segmentation, data: dict[str, Any], prefix: str
                 _int(item.get("customer_group_id", 0), f"{at}.customer_group_id", 0),
                 created,
                 _timestamp(item.get("date_modified"), f"{at}.date_modified", created),
+                **_customer_extras(item, at),
             )
         )
     customer_ids = [c.id for c in customers]

@@ -34,6 +34,25 @@ class Customer:
     customer_group_id: int
     date_created: int
     date_modified: int
+    # The rest of the platform's scalar customer fields (Customers V3), with its defaults.
+    company: str = ""
+    phone: str = ""
+    notes: str = ""
+    tax_exempt_category: str = ""
+    registration_ip_address: str = ""
+    accepts_product_review_abandoned_cart_emails: bool = False
+    origin_channel_id: int = 1
+    channel_ids: tuple[int, ...] | None = None
+    force_password_reset: bool = False
+
+    def extra(self) -> dict:
+        """The fields after ``date_modified``, by name (how the SQLite backend stores them)."""
+        return {name: getattr(self, name) for name in EXTRA_CUSTOMER_FIELDS}
+
+
+EXTRA_CUSTOMER_FIELDS = ("company", "phone", "notes", "tax_exempt_category", "registration_ip_address",
+                         "accepts_product_review_abandoned_cart_emails", "origin_channel_id", "channel_ids",
+                         "force_password_reset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +63,8 @@ class CustomerView:
     shopper_profile_id: str | None = None
     segment_ids: list[str] | None = None
     include_profile: bool = False
+    # Sub-resources the mock keeps none of, shown empty when asked for (addresses, ...).
+    empty_includes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

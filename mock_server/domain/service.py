@@ -25,6 +25,7 @@ from .errors import (
     ResourceNotFound,
     UnknownReferences,
 )
+from .customers import EMPTY_INCLUDES, CustomerQuery, check_request_size, new_customer, refuse_unkept, updated_customer
 from .model import Customer, CustomerView, Page, Segment, ShopperProfile, offset_of
 from .promotion_service import Promotions
 
@@ -242,16 +243,26 @@ class Segmentation:
     # ----------------------------------------------------------------- customers
 
     def list_customers(
-        self, store: str, ids: list[int] | None, include: Iterable[str], page: int, limit: int
+        self, store: str, query: CustomerQuery | list[int] | None, include: Iterable[str], page: int, limit: int
     ) -> Page[CustomerView]:
+        """``getCustomers``: ``query`` carries its filters and sort (a plain ID list, or
+        None, is the same as a query of IDs only)."""
+        if not isinstance(query, CustomerQuery):
+            query = CustomerQuery(ids=query)
         include = set(include)
         with self._read(store) as tx:
-            total, customers = tx.customers_page(ids, offset_of(page, limit), limit)
+            if query.filters_beyond_ids():
+                candidates = list(tx.customers_by_id(query.ids).values()) if query.ids is not None else tx.customers_all()
+                matching = query.ordered([c for c in candidates if query.matches(c)])
+                total, customers = len(matching), matching[offset_of(page, limit):][:limit]
+            else:  # the common case, paged by the storage itself
+                total, customers = tx.customers_page(query.ids, offset_of(page, limit), limit)
             wanted = include & {INCLUDE_PROFILE, INCLUDE_SEGMENTS}
             profile_of = tx.profile_ids_by_customer(c.id for c in customers) if wanted else {}
             segments_of = (
                 tx.segment_ids_of_profiles(profile_of.values()) if INCLUDE_SEGMENTS in include else {}
             )
+        empty = tuple(field for value, field in EMPTY_INCLUDES.items() if value in include)
         views = [
             CustomerView(
                 customer,
@@ -260,39 +271,73 @@ class Segmentation:
                 segment_ids=(
                     segments_of.get(profile_of.get(customer.id), []) if INCLUDE_SEGMENTS in include else None
                 ),
+                empty_includes=empty,
             )
             for customer in customers
         ]
         return Page(views, total, page, limit)
 
     def create_customers(self, store: str, items: list[dict[str, Any]]) -> list[Customer]:
+        check_request_size(items)
+        refuse_unkept(items)
         emails = [item["email"].lower() for item in items]
         with self._write(store) as tx:
-            taken = tx.customer_ids_by_email(emails)
-            seen: set[str] = set()
-            failing: dict[str, str] = {}
-            for index, (item, email) in enumerate(zip(items, emails)):
-                if email in taken or email in seen:
-                    failing[str(index)] = f"Email `{item['email']}` is already used."
-                seen.add(email)
-            if failing:
-                raise AlreadyUsed(failing, title="Some emails are already used.")
+            self._check_emails_free(items, emails, tx.customer_ids_by_email(emails))
             now = self.clock()
             ids = tx.allocate_customer_ids(len(items))
-            created = [
-                Customer(
-                    cid,
-                    item["email"],
-                    item["first_name"],
-                    item["last_name"],
-                    item.get("customer_group_id", 0),
-                    now,
-                    now,
-                )
-                for cid, item in zip(ids, items)
-            ]
+            created = [new_customer(cid, item, now) for cid, item in zip(ids, items)]
             tx.insert_customers(created)
         return created
+
+    def update_customers(self, store: str, items: list[dict[str, Any]]) -> list[Customer]:
+        """``updateCustomers``: each item names a customer by ``id`` and sets the fields it
+        carries; all or nothing. Unknown IDs and emails used by another customer are 422."""
+        check_request_size(items)
+        refuse_unkept(items)
+        _reject_repeats([item["id"] for item in items], "id")
+        with self._write(store) as tx:
+            found = tx.customers_by_id([item["id"] for item in items])
+            missing = {f"{i}.id": f"Customer `{item['id']}` does not exist." for i, item in enumerate(items) if item["id"] not in found}
+            if missing:
+                raise UnknownReferences(missing, title="Some customers do not exist.")
+            self._check_final_emails(tx, items)
+            now = self.clock()
+            updated = [updated_customer(found[item["id"]], item, i, now) for i, item in enumerate(items)]
+            tx.replace_customers([c for c, item in zip(updated, items) if c != found[item["id"]]])
+        return updated
+
+    @staticmethod
+    def _check_emails_free(items: list[dict[str, Any]], emails: list[str], taken: Iterable[str]) -> None:
+        """An email used in the store, or twice in the batch, fails the whole batch (422)."""
+        taken = set(taken)
+        seen: set[str] = set()
+        failing: dict[str, str] = {}
+        for index, (item, email) in enumerate(zip(items, emails)):
+            if email in taken or email in seen:
+                failing[str(index)] = f"Email `{item['email']}` is already used."
+            seen.add(email)
+        if failing:
+            raise AlreadyUsed(failing, title="Some emails are already used.")
+
+    @staticmethod
+    def _check_final_emails(tx: "StoreTx", items: list[dict[str, Any]]) -> None:
+        """After the whole update, no two customers share an email (case-insensitively): a
+        customer may keep or re-case its own, and two customers may swap theirs."""
+        new = {item["id"]: item["email"].lower() for item in items if "email" in item}
+        owners = tx.customer_ids_by_email(new.values())
+        seen: set[str] = set()
+        failing: dict[str, str] = {}
+        for index, item in enumerate(items):
+            email = new.get(item["id"]) if "email" in item else None
+            if email is None:
+                continue
+            owner = owners.get(email)
+            keeps_it = owner is not None and owner != item["id"] and owner not in new
+            if keeps_it or email in seen:
+                failing[str(index)] = f"Email `{item['email']}` is already used."
+            seen.add(email)
+        if failing:
+            raise AlreadyUsed(failing, title="Some emails are already used.")
 
     def delete_customers(self, store: str, ids: list[int]) -> None:
         """Delete customers with their shopper profiles and those profiles' memberships."""

@@ -22,6 +22,7 @@ from ..domain import (
     InvalidInput,
     ResourceNotFound,
     Segmentation,
+    TooManyItems,
     Unprocessable,
 )
 from ..storage.base import Storage
@@ -60,7 +61,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 def _domain_status(error: DomainError) -> int:
-    for kind, status in ((InvalidInput, 400), (ResourceNotFound, 404), (Unprocessable, 422), (Conflict, 409)):
+    for kind, status in ((InvalidInput, 400), (TooManyItems, 413), (ResourceNotFound, 404), (Unprocessable, 422), (Conflict, 409)):
         if isinstance(error, kind):
             return status
     return 400

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import Segmentation
+from ..domain.customers import CustomerQuery
 from .representations import (
     batch,
     collection,
     customer_json,
     customer_view_json,
+    page_links,
     profile_json,
     segment_json,
 )
@@ -132,13 +134,19 @@ def delete_profiles(svc: Segmentation, call: ApiCall):
 @handles("getCustomers")
 def list_customers(svc: Segmentation, call: ApiCall):
     q = call.query
-    page = svc.list_customers(call.store, _customer_ids(q.get("id:in")), q.get("include", []), q["page"], q["limit"])
-    return 200, collection(page, customer_view_json)
+    query = CustomerQuery.from_parameters(q, _customer_ids(q.get("id:in")))
+    page = svc.list_customers(call.store, query, q.get("include", []), q["page"], q["limit"])
+    return 200, collection(page, customer_view_json, page_links(page, q))
 
 
 @handles("createCustomers")
 def create_customers(svc: Segmentation, call: ApiCall):
     return 200, batch(svc.create_customers(call.store, call.body), customer_json)
+
+
+@handles("updateCustomers")
+def update_customers(svc: Segmentation, call: ApiCall):
+    return 200, batch(svc.update_customers(call.store, call.body), customer_json)
 
 
 @handles("deleteCustomers")

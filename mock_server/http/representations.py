@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from ..domain.model import Customer, CustomerView, Page, Segment, ShopperProfile
 
@@ -39,14 +40,26 @@ def profile_json(profile: ShopperProfile) -> dict[str, Any]:
 
 
 def customer_json(customer: Customer) -> dict[str, Any]:
+    """The platform's customer (Customers V3), every scalar field it documents."""
     return {
         "id": customer.id,
         "email": customer.email,
         "first_name": customer.first_name,
         "last_name": customer.last_name,
+        "company": customer.company,
+        "phone": customer.phone,
+        "registration_ip_address": customer.registration_ip_address,
+        "notes": customer.notes,
+        "tax_exempt_category": customer.tax_exempt_category,
         "customer_group_id": customer.customer_group_id,
         "date_created": timestamp(customer.date_created),
         "date_modified": timestamp(customer.date_modified),
+        "address_count": 0,
+        "attribute_count": 0,
+        "authentication": {"force_password_reset": customer.force_password_reset},
+        "accepts_product_review_abandoned_cart_emails": customer.accepts_product_review_abandoned_cart_emails,
+        "origin_channel_id": customer.origin_channel_id,
+        "channel_ids": list(customer.channel_ids) if customer.channel_ids is not None else None,
     }
 
 
@@ -56,6 +69,8 @@ def customer_view_json(view: CustomerView) -> dict[str, Any]:
         body["shopper_profile_id"] = view.shopper_profile_id
     if view.segment_ids is not None:
         body["segment_ids"] = view.segment_ids
+    for field in view.empty_includes:
+        body[field] = []
     return body
 
 
@@ -86,7 +101,7 @@ def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
     return encoder
 
 
-def collection(page: Page, render: Callable[[Any], dict[str, Any]]) -> Encoded:
+def collection(page: Page, render: Callable[[Any], dict[str, Any]], links: dict[str, str] | None = None) -> Encoded:
     meta = {
         "pagination": {
             "total": page.total,
@@ -94,6 +109,7 @@ def collection(page: Page, render: Callable[[Any], dict[str, Any]]) -> Encoded:
             "per_page": page.limit,
             "current_page": page.page,
             "total_pages": page.total_pages,
+            **({"links": links} if links is not None else {}),
         }
     }
     items = ",".join(map(_encoder(render), page.items))
@@ -116,3 +132,20 @@ def batch_conflict_envelope(title: str, errors: dict[str, str], total: int) -> d
         "errors": [error_envelope(409, title, {index: message}) for index, message in ordered],
         "meta": {"total": total, "success": 0, "failed": len(ordered)},
     }
+
+
+def page_links(page: Page, query: dict[str, Any]) -> dict[str, str]:
+    """The Customers V3 pagination links: the request's own query with another ``page``
+    (``previous`` and ``next`` only where such a page exists)."""
+    kept = [(name, ",".join(value) if isinstance(value, list) else str(value))
+            for name, value in query.items() if name not in ("page", "limit")]
+
+    def link(number: int) -> str:
+        return "?" + urlencode([*kept, ("page", str(number)), ("limit", str(page.limit))], safe=":,")
+
+    links = {"current": link(page.page)}
+    if page.page > 1:
+        links["previous"] = link(min(page.page - 1, max(page.total_pages, 1)))
+    if page.page < page.total_pages:
+        links["next"] = link(page.page + 1)
+    return links

@@ -93,7 +93,14 @@ class StoreTx(ABC):
         """The next IDs, ascending, never reused within the store."""
 
     @abstractmethod
+    def customers_all(self) -> list[Customer]:
+        """Every customer of the store, ascending ID (for filters the storage does not index)."""
+
+    @abstractmethod
     def insert_customers(self, customers: list[Customer]) -> None: ...
+    @abstractmethod
+    def replace_customers(self, customers: list[Customer]) -> None:
+        """Store new values of existing customers (same IDs; emails may change)."""
     @abstractmethod
     def last_customer_id(self) -> int:
         """The highest customer ID ever allocated in the store."""

@@ -177,6 +177,17 @@ class MemoryStoreTx(StoreTx, PromotionStore):
     def raise_last_customer_id(self, value):
         self.d.last_customer_id = max(self.d.last_customer_id, value)
 
+    def customers_all(self):
+        return list(self.d.customers.values())
+
+    def replace_customers(self, customers):
+        for customer in customers:
+            old = self.d.customers[customer.id]
+            del self.d.customer_by_email[old.email.lower()]
+        for customer in customers:
+            self.d.customers[customer.id] = customer
+            self.d.customer_by_email[customer.email.lower()] = customer.id
+
     def insert_customers(self, customers):
         for customer in customers:
             self.d.customers[customer.id] = customer

@@ -18,6 +18,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..domain.model import Customer, Segment, ShopperProfile
+
+
+def _customer(*row) -> Customer:
+    """A customer row: the seven first columns, then the other fields as JSON."""
+    extra = json.loads(row[7]) if len(row) > 7 and row[7] else {}
+    if extra.get("channel_ids") is not None:
+        extra["channel_ids"] = tuple(extra["channel_ids"])
+    return Customer(*row[:7], **extra)
+
+
+def _extra(customer: Customer) -> str:
+    extra = customer.extra()
+    if extra["channel_ids"] is not None:
+        extra["channel_ids"] = list(extra["channel_ids"])
+    return json.dumps(extra, separators=(",", ":"))
 from .base import PromotionStore, Storage, StoreTx, TokenInfo
 
 SCHEMA = """
@@ -68,6 +83,7 @@ CREATE TABLE IF NOT EXISTS customers (
     customer_group_id INTEGER NOT NULL,
     date_created INTEGER NOT NULL,
     date_modified INTEGER NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (store, id),
     UNIQUE (store, email_lower)
 ) WITHOUT ROWID;
@@ -93,7 +109,7 @@ CREATE TABLE IF NOT EXISTS rate_windows (
 
 SEGMENT_COLUMNS = "id, name, description, created_at, updated_at"
 PROFILE_COLUMNS = "id, customer_id, created_at, updated_at"
-CUSTOMER_COLUMNS = "id, email, first_name, last_name, customer_group_id, date_created, date_modified"
+CUSTOMER_COLUMNS = "id, email, first_name, last_name, customer_group_id, date_created, date_modified, extra"
 IN_LIST = "(SELECT value FROM json_each(?))"  # one parameter, any number of values
 
 
@@ -272,11 +288,25 @@ class SqliteStoreTx(StoreTx, PromotionStore):
 
     # customers
     def customers_page(self, ids, offset, limit):
-        return self._filtered_page("customers", CUSTOMER_COLUMNS, ids, "id", offset, limit, Customer)
+        return self._filtered_page("customers", CUSTOMER_COLUMNS, ids, "id", offset, limit, _customer)
 
     def customers_by_id(self, ids):
         rows = self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? AND id IN {IN_LIST}", _json(ids))
-        return {row[0]: Customer(*row) for row in rows}
+        return {row[0]: _customer(*row) for row in rows}
+
+    def customers_all(self):
+        return [_customer(*row) for row in self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? ORDER BY id")]
+
+    def replace_customers(self, customers):
+        # Emails are unique: move every changed email aside first, so a batch may swap them.
+        self.c.executemany("UPDATE customers SET email_lower = ? WHERE store = ? AND id = ?",
+                           [("\0" + str(c.id), self.s, c.id) for c in customers])
+        self.c.executemany(
+            "UPDATE customers SET email = ?, email_lower = ?, first_name = ?, last_name = ?, customer_group_id = ?, "
+            "date_modified = ?, extra = ? WHERE store = ? AND id = ?",
+            [(c.email, c.email.lower(), c.first_name, c.last_name, c.customer_group_id, c.date_modified, _extra(c), self.s, c.id)
+             for c in customers],
+        )
 
     def customer_ids_by_email(self, lowercase_emails):
         return dict(
@@ -296,9 +326,10 @@ class SqliteStoreTx(StoreTx, PromotionStore):
 
     def insert_customers(self, customers):
         self.c.executemany(
-            f"INSERT INTO customers (store, {CUSTOMER_COLUMNS}, email_lower) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO customers (store, {CUSTOMER_COLUMNS}, email_lower) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (self.s, c.id, c.email, c.first_name, c.last_name, c.customer_group_id, c.date_created, c.date_modified, c.email.lower())
+                (self.s, c.id, c.email, c.first_name, c.last_name, c.customer_group_id, c.date_created, c.date_modified,
+                 _extra(c), c.email.lower())
                 for c in customers
             ],
         )
@@ -364,6 +395,9 @@ class SqliteStorage(Storage):
         self._local = threading.local()
         with self._connection() as conn:
             conn.executescript(SCHEMA)
+            # A file written before customers kept the platform's other fields: add their column.
+            if "extra" not in {row[1] for row in conn.execute("PRAGMA table_info(customers)")}:
+                conn.execute("ALTER TABLE customers ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

@@ -22,6 +22,7 @@ import mock_server.http.handlers as handlers_module
 import mock_server.http.representations as representations
 import mock_server.http.validation as validation_module
 from mock_server.domain import BatchConflict, ResourceNotFound, Segmentation
+from mock_server.domain.customers import CustomerQuery
 from mock_server.domain.model import Page
 from mock_server.domain.promotion_service import Promotions
 from mock_server.http.contract import Contract
@@ -480,6 +481,12 @@ MUTANTS = [
            contract_edit(lambda spec: spec["components"]["parameters"]["Limit"]["schema"].update(maximum=1000))),
     Mutant("capped at 10 profiles per add", "MEMBER-MAX-50",
            lambda mp: contract_edit(lambda spec: spec["paths"]["/segments/{segmentId}/shopper-profiles"]["post"]["requestBody"]["content"]["application/json"]["schema"].update(maxItems=10))(mp)),
+    Mutant("email:in ignored", "CUSTOMER-FILTERS",
+           lambda mp: mp.setattr(CustomerQuery, "from_parameters", staticmethod(
+               lambda query, ids, original=CustomerQuery.from_parameters: dataclasses.replace(original(query, ids), emails=None)))),
+    Mutant("customer update changes nothing", "CUSTOMER-UPDATE",
+           lambda mp: wrap(mp, Segmentation, "update_customers",
+                           lambda original: lambda self, store, items: original(self, store, [{"id": i["id"]} for i in items]))),
     Mutant("include ignored", "CUSTOMER-INCLUDE", lambda mp: wrap(mp, Segmentation, "list_customers", ignore_include)),
     Mutant("duplicate emails accepted", "CUSTOMER-EMAIL-UNIQUE", no_email_check),
     Mutant("customer delete does nothing", "CUSTOMER-DELETE", lambda mp: mp.setitem(HANDLERS, "deleteCustomers", lambda svc, call: (204, None))),

@@ -8,8 +8,25 @@ LISTS = ["/segments", "/shopper-profiles", "/customers"]
 
 
 def pagination(response):
+    """The pagination numbers; only the customers list carries `links` (as Customers V3 does)."""
     assert response.status_code == 200, response.text
-    return response.json()["meta"]["pagination"]
+    meta = dict(response.json()["meta"]["pagination"])
+    links = meta.pop("links", None)
+    assert (links is not None) == ("/customers" in response.url), response.url
+    return meta
+
+
+def test_customer_links_name_the_current_previous_and_next_pages(api, make):
+    make.customers(7)
+    links = api.get("/customers?limit=3&page=2&sort=last_name:asc").json()["meta"]["pagination"]["links"]
+    assert links == {"current": "?sort=last_name:asc&page=2&limit=3", "previous": "?sort=last_name:asc&page=1&limit=3",
+                     "next": "?sort=last_name:asc&page=3&limit=3"}
+    assert api.get("/customers?limit=3").json()["meta"]["pagination"]["links"] == {"current": "?page=1&limit=3",
+                                                                                     "next": "?page=2&limit=3"}
+    last = api.get("/customers?limit=3&page=3").json()["meta"]["pagination"]["links"]
+    assert set(last) == {"current", "previous"}
+    past = api.get("/customers?limit=3&page=9").json()["meta"]["pagination"]["links"]
+    assert past == {"current": "?page=9&limit=3", "previous": "?page=3&limit=3"}
 
 
 @pytest.fixture
