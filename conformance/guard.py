@@ -20,7 +20,8 @@ refuses it with :class:`UnsafeRequest` and nothing is sent:
    minted by it (a random value that names nothing in the store).
 6. **Explicit deletes.** A DELETE either names its target in the path or carries
    ``id:in`` with at least one entry, and every entry is non-blank, well formed and
-   owned or minted: never absent, empty, blank, malformed or foreign.
+   owned or minted: never absent, empty, blank, malformed or foreign. No other query
+   parameter (a documented ``code`` filter could select other items).
 7. **Provable creates.** A create into a collection the inventory could not list is
    refused: what it returned could never be proven the run's own.
 8. **Owned body IDs.** Every UUID anywhere in the body, every ``customer_id`` and every
@@ -198,6 +199,9 @@ class SafetyGuard:
         self._check_body(route, body, refuse)
 
     def _check_delete(self, route: Route, path_values: dict[str, str], query, refuse) -> None:
+        for key, _ in query:
+            if key != "id:in":  # another filter (`code`, ...) could select what `id:in` does not name
+                refuse(f"a DELETE names its targets by `id:in` only; `{key}` could select others")
         entries = [entry for key, value in query if key == "id:in" for entry in value.split(",")]
         if "id:in" not in route.query_names["DELETE"]:
             if not path_values:

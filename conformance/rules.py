@@ -98,11 +98,11 @@ _RULES = [
     Rule("ROUTES", CHOICE, "5", "Unknown routes and undocumented methods are 4xx (SHOULD: 404, and 405 with Allow)", ("GetPaginatedSegmentsList",)),
     Rule("RATE-LIMIT-HEADERS", DOC, "8", "Every response carries the four X-Rate-Limit-* headers", ("GetPaginatedSegmentsList",)),
     # promotions (section 9)
-    Rule("PROMO-CREATE", DOC, "9.2", "A promotion targeting segments is created with its documented fields and defaults, read back and deleted", ("createPromotion", "getPromotion", "deletePromotion"), PROMO),
+    Rule("PROMO-CREATE", DOC, "9.2", "A promotion targeting segments is created with its documented fields and defaults (every property the reference's saved promotion requires), read back and deleted", ("createPromotion", "getPromotion", "deletePromotion"), PROMO),
     Rule("PROMO-GRAMMAR", DOC, "9.1", "An expression that breaks the grammar (four levels, `and` of one, a non-UUID) is refused where a valid one is accepted", ("createPromotion",), PROMO),
     Rule("PROMO-UNKNOWN-SEGMENT", DOC, "9.2", "A promotion naming a segment the store lacks is refused and not created, where the same naming a segment it has is accepted", ("createPromotion",), PROMO),
     Rule("PROMO-GROUPS", DOC, "9.1", "`group_ids` and `excluded_group_ids` cannot both be non-empty", ("createPromotion",), PROMO),
-    Rule("PROMO-LIST", DOC, "9.2", "Promotions are listed, narrowed by `id:in` and by `redemption_type`", ("getPromotions",), PROMO),
+    Rule("PROMO-LIST", DOC, "9.2", "Promotions are listed, narrowed by `id:in` and by `redemption_type` (the reference's lowercase values too)", ("getPromotions",), PROMO),
     Rule("PROMO-UPDATE", DOC, "9.2", "PUT changes the fields it names (200 or 201), is validated like POST, and cannot change `redemption_type`", ("updatePromotion",), PROMO),
     Rule("PROMO-DELETE-MANY", DOC, "9.2", "DELETE /promotions by `id:in` deletes exactly those", ("deletePromotions",), PROMO),
     Rule("PROMO-CODES", DOC, "9.2", "A COUPON promotion takes codes (unique in the store, any case), lists them and deletes them by `id:in` or by ID; an AUTOMATIC one refuses them", ("createPromotionCode", "getPromotionCodes", "deleteCouponCodes", "deleteCouponCode"), PROMO),

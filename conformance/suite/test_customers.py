@@ -13,7 +13,7 @@ def listed_customers(api, ids, include=""):
     query = f"/customers?limit=250&id:in={','.join(str(i) for i in ids)}" + (f"&include={include}" if include else "")
     response = api.get(query)
     assert response.status_code == 200, f"GET {query}: {response.status_code}"
-    return {c["id"]: c for c in response.json()["data"]}
+    return {c.get("id"): c for c in response.json().get("data", []) if isinstance(c, dict)}
 
 
 def customer_total(api) -> int:
@@ -128,10 +128,13 @@ def test_update_customers_changes_what_it_is_given(api, make, guard, checks):
     response = api.put("/customers", [{"id": customer["id"], "company": company, "phone": "555-0100"}])
     checks.must(response.status_code == 200, f"updateCustomers answers 200, got {response.status_code}")
     if response.status_code == 200:
-        [updated] = response.json()["data"]
+        data = response.json().get("data")
+        checks.must(isinstance(data, list) and len(data) == 1, f"one customer per item: {str(data)[:200]}")
+        updated = data[0] if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict) else {}
         checks.must((updated.get("company"), updated.get("phone")) == (company, "555-0100"), f"the answer shows the new values: {updated}")
-        checks.must((updated["email"], updated["first_name"]) == (customer["email"], customer["first_name"]), "fields not given are kept")
-    [again] = listed_customers(api, [customer["id"]]).values()
+        checks.must((updated.get("email"), updated.get("first_name")) == (customer["email"], customer["first_name"]),
+                    "fields not given are kept")
+    again = listed_customers(api, [customer["id"]]).get(customer["id"], {})
     checks.must(again.get("company") == company, f"the list shows the new company: {again.get('company')!r}")
     response = api.put("/customers", [{"id": guard.absent_integer("customers"), "company": company}])
     expect_refusal(checks, response, "an id the store does not have", 422)

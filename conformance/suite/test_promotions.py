@@ -14,6 +14,11 @@ from .helpers import expect_refusal, promotion_total
 ACTION = [{"action": {"cart_value": {"discount": {"percentage_amount": "1"}}}}]
 
 
+REQUIRED_BY_THE_REFERENCE = {"channels": list, "notifications": list, "stop": bool, "currency_code": str,
+                             "can_be_used_with_other_promotions": bool, "start_date": str, "created_from": str}
+PLATFORM_DEFAULTS = {"channels": [], "notifications": [], "stop": False, "currency_code": "*", "can_be_used_with_other_promotions": True}
+
+
 def promotion_body(make, **fields):
     return {"name": make.name(), "redemption_type": "AUTOMATIC", "rules": ACTION, **fields}
 
@@ -35,6 +40,12 @@ def test_promotion_targeting_a_segment_round_trips(api, make, checks):
     checks.must(promotion.get("redemption_type") == "AUTOMATIC", f"redemption_type {promotion.get('redemption_type')!r}")
     checks.must(promotion.get("rules") == ACTION, "rules are stored as given")
     checks.should(promotion.get("created_from") == "api", f"created_from SHOULD be 'api', got {promotion.get('created_from')!r}")
+    # What the platform's saved promotion requires, whatever the client sent.
+    for field, kind in REQUIRED_BY_THE_REFERENCE.items():
+        checks.must(isinstance(promotion.get(field), kind) and not (kind is not bool and isinstance(promotion.get(field), bool)),
+                    f"{field} is required by the platform's promotion schema ({kind.__name__}), got {promotion.get(field, 'absent')!r}")
+    checks.should({k: promotion.get(k) for k in PLATFORM_DEFAULTS} == PLATFORM_DEFAULTS,
+                  f"the platform's defaults: {PLATFORM_DEFAULTS}, got {({k: promotion.get(k) for k in PLATFORM_DEFAULTS})}")
     read = api.get(f"/promotions/{promotion['id']}")
     checks.must(read.status_code == 200 and read.json()["data"]["id"] == promotion["id"], f"read back: {read.status_code}")
     checks.must(read.status_code != 200 or read.json()["data"]["customer"]["segments"] == expression, "read back: the expression")
@@ -106,6 +117,11 @@ def test_promotions_are_listed_and_filtered(api, make, checks):
                 f"redemption_type=COUPON listed {[p['id'] for p in response.json()['data']]}")
     meta = response.json().get("meta", {}).get("pagination", {})
     checks.must(meta.get("total") == 1, f"the filtered total is 1, got {meta.get('total')!r}")
+    # The platform's reference spells the filter's values in lower case.
+    response = api.get(f"/promotions?id:in={ids}&redemption_type=coupon")
+    checks.must(response.status_code == 200 and [p["id"] for p in response.json()["data"]] == [coupon["id"]],
+                f"redemption_type=coupon (the reference's spelling): {response.status_code} "
+                f"{[p.get('id') for p in response.json().get('data', [])] if response.status_code == 200 else response.text[:200]}")
 
 
 @pytest.mark.rule("PROMO-UPDATE")

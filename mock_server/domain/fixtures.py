@@ -10,7 +10,8 @@ The format (JSON or YAML), per store::
     segments:         [{id?, name, description?, created_at?, updated_at?, shopper_profile_ids?: [...]}]
     last_customer_id: int   (optional: IDs allocated later start above it)
     promotions:       [{id?, name, redemption_type, rules, status?, customer?, start_date?, end_date?,
-                        current_uses?, codes?: [{code, max_uses?, current_uses?}]}]
+                        current_uses?, the platform's other properties (channels?, currency_code?, ...),
+                        codes?: [{code, max_uses?, max_uses_per_customer?, current_uses?, created?}]}]
     order_counts:     [{customer_id, order_count}]
 
 IDs and timestamps are generated when absent (timestamps: now). Order is creation
@@ -210,6 +211,26 @@ def parse_store_fixture(service: Segmentation, data: dict[str, Any], prefix: str
     }
 
 
+_PLATFORM_TYPES = {"display_name": str, "channels": list, "notifications": list, "stop": bool, "currency_code": str,
+                   "can_be_used_with_other_promotions": bool, "max_uses": int, "schedule": dict, "shipping_address": dict,
+                   "coupon_overrides_automatic_when_offering_higher_discounts": bool, "coupon_type": str}
+
+
+def _platform_fields(item: dict[str, Any], kind: str, at: str) -> dict[str, Any]:
+    """The platform's other promotion properties, kept as given (as a snapshot writes them)."""
+    kept = {}
+    for name, kind_of in _PLATFORM_TYPES.items():
+        if name not in item:
+            continue
+        value = item[name]
+        if not isinstance(value, kind_of) or (kind_of is int and isinstance(value, bool)):
+            raise InvalidInput({f"{at}.{name}": f"must be of JSON type {kind_of.__name__}"})
+        if name.startswith("coupon") and kind != "COUPON":
+            raise InvalidInput({f"{at}.{name}": "only COUPON promotions have it"})
+        kept[name] = value
+    return kept
+
+
 def _parse_promotions(items: list, segment_ids: set[str], prefix: str) -> list[dict[str, Any]]:
     """Promotions as stored: the API's rules, with segments looked up in the fixture."""
     promotions: list[dict[str, Any]] = []
@@ -253,7 +274,10 @@ def _parse_promotions(items: list, segment_ids: set[str], prefix: str) -> list[d
             code_id += 1
             codes.append({"id": code.get("id", code_id), "code": text,
                           "max_uses": _int(code.get("max_uses", 0), f"{where}.max_uses", 0),
-                          "current_uses": _int(code.get("current_uses", 0), f"{where}.current_uses", 0)})
+                          "current_uses": _int(code.get("current_uses", 0), f"{where}.current_uses", 0),
+                          **({"max_uses_per_customer": _int(code["max_uses_per_customer"], f"{where}.max_uses_per_customer", 0)}
+                             if "max_uses_per_customer" in code else {}),
+                          **({"created": _text(code["created"], f"{where}.created", 64)} if "created" in code else {})})
             code_id = max(code_id, codes[-1]["id"])
         for field in ("start_date", "end_date"):
             value = item.get(field)
@@ -273,6 +297,7 @@ def _parse_promotions(items: list, segment_ids: set[str], prefix: str) -> list[d
             "end_date": item.get("end_date"),
             "current_uses": _int(item.get("current_uses", 0), f"{at}.current_uses", 0),
             "created_from": item.get("created_from", "api"),
+            **_platform_fields(item, kind, at),
             "codes": codes,
         })
     return promotions

@@ -17,18 +17,44 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, InvalidInput, ResourceNotFound, UnknownReferences, Unprocessable
 from .model import Page, offset_of
-from .promotions import CouponCode, Promotion, Shopper, eligibility, expression_errors, segment_ids_in
+from .promotions import CouponCode, Promotion, PromotionQuery, Shopper, eligibility, expression_errors, segment_ids_in
 
 if TYPE_CHECKING:
     from ..storage.base import Storage
 
 EMPTY_CUSTOMER = {"group_ids": [], "excluded_group_ids": [], "minimum_order_count": 0, "segments": None}
-FIELDS = ("name", "redemption_type", "rules", "status", "customer", "start_date", "end_date")
+# The platform's promotion properties (Promotions V3) the client sets, kept as given.
+PLATFORM_FIELDS = ("display_name", "channels", "notifications", "stop", "currency_code", "can_be_used_with_other_promotions",
+                   "max_uses", "schedule", "shipping_address")
+COUPON_FIELDS = ("coupon_overrides_automatic_when_offering_higher_discounts", "coupon_type")
+FIELDS = ("name", "redemption_type", "rules", "status", "customer", "start_date", "end_date", *PLATFORM_FIELDS, *COUPON_FIELDS)
+# The platform's defaults for what every promotion answer carries ("max_uses" 0: no limit).
+DEFAULTS = {"channels": [], "notifications": [], "stop": False, "currency_code": "*", "can_be_used_with_other_promotions": True,
+            "max_uses": 0}
+COUPON_DEFAULTS = {"coupon_overrides_automatic_when_offering_higher_discounts": False, "coupon_type": "SINGLE"}
+# A promotion kept before start dates were always set (a seed, an older file) shows this one.
+UNBOUNDED_START = "1970-01-01T00:00:00+00:00"
 
 
 def public(promotion: dict[str, Any]) -> dict[str, Any]:
-    """The promotion as the API answers it (codes are not part of it)."""
-    return {k: v for k, v in promotion.items() if k != "codes"}
+    """The promotion as the API answers it: every property the platform's promotion schema
+    requires, at its defaults where none was set (codes are not part of it)."""
+    shown = {k: v for k, v in promotion.items() if k != "codes"}
+    for key, value in {**DEFAULTS, **(COUPON_DEFAULTS if promotion["redemption_type"] == "COUPON" else {})}.items():
+        shown.setdefault(key, copy.deepcopy(value))
+    if shown.get("start_date") is None:
+        shown["start_date"] = UNBOUNDED_START
+    return shown
+
+
+def public_code(code: dict[str, Any]) -> dict[str, Any]:
+    """A coupon code as the platform answers it (codes kept before these fields existed get the defaults)."""
+    return {"max_uses_per_customer": 0, "created": UNBOUNDED_START, **code}
+
+
+def iso_instant(seconds: float) -> str:
+    """An instant as the platform writes promotion dates: `2019-01-20T22:00:00+00:00`."""
+    return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat()
 
 
 def _instant(value: str | None, field: str) -> datetime | None:
@@ -47,8 +73,8 @@ def evaluable(promotion: dict[str, Any]) -> Promotion:
         id=promotion["id"],
         redemption_type=promotion["redemption_type"],
         status=promotion["status"],
-        start_date=datetime.fromisoformat(promotion["start_date"]) if promotion["start_date"] else None,
-        end_date=datetime.fromisoformat(promotion["end_date"]) if promotion["end_date"] else None,
+        start_date=datetime.fromisoformat(promotion["start_date"]) if promotion.get("start_date") else None,
+        end_date=datetime.fromisoformat(promotion["end_date"]) if promotion.get("end_date") else None,
         group_ids=tuple(customer["group_ids"]),
         excluded_group_ids=tuple(customer["excluded_group_ids"]),
         minimum_order_count=customer["minimum_order_count"],
@@ -75,9 +101,19 @@ class Promotions:
             raise ResourceNotFound({"promotion_id": f"Promotion `{promotion_id}` does not exist."})
         return found
 
-    def list(self, store: str, ids: list[int] | None, redemption_type: str | None, page: int, limit: int) -> Page[dict]:
+    def list(self, store: str, query: PromotionQuery | list[int] | None, redemption_type: str | None = None,
+             page: int = 1, limit: int = 50) -> Page[dict]:
+        """``getPromotions``: ``query`` carries its filters and sort (a plain ID list, or
+        None, with ``redemption_type``, is the same as a query of those only)."""
+        if not isinstance(query, PromotionQuery):
+            query = PromotionQuery(ids=query, redemption_type=redemption_type)
         with self._read(store) as tx:
-            total, items = tx.promotions_page(ids, redemption_type, offset_of(page, limit), limit)
+            if query.needs_every_promotion():
+                _, everything = tx.promotions_page(None, None, 0, 10**12)
+                matching = query.ordered([p for p in everything if query.matches(p)])
+                total, items = len(matching), matching[offset_of(page, limit):][:limit]
+            else:
+                total, items = tx.promotions_page(query.ids, query.redemption_type, offset_of(page, limit), limit)
         return Page([public(p) for p in items], total, page, limit)
 
     def get(self, store: str, promotion_id: int) -> dict[str, Any]:
@@ -92,10 +128,14 @@ class Promotions:
             "status": body.get("status", "ENABLED"),
             "rules": body["rules"],
             "customer": {**EMPTY_CUSTOMER, **body.get("customer", {})},
-            "start_date": body.get("start_date"),
+            # As on the platform, a promotion without a start date starts when it is created.
+            "start_date": body.get("start_date") or iso_instant(self.clock()),
             "end_date": body.get("end_date"),
             "current_uses": 0,
             "created_from": "api",
+            **DEFAULTS,
+            **(COUPON_DEFAULTS if body["redemption_type"] == "COUPON" else {}),
+            **{field: body[field] for field in (*PLATFORM_FIELDS, *COUPON_FIELDS) if field in body},
             "codes": [],
         }
         code = body.get("codes")
@@ -107,7 +147,7 @@ class Promotions:
                 self._check_code_free(tx, code["code"])
             [promotion["id"]] = tx.next_counter("promotion")
             if code is not None:
-                promotion["codes"].append(self._new_code(tx, code))
+                promotion["codes"].append(self._new_code(tx, code, self.clock()))
             tx.save_promotion(promotion)
         return public(promotion)
 
@@ -119,10 +159,15 @@ class Promotions:
                     {"redemption_type": "The redemption type of a promotion cannot change."},
                     title="The promotion cannot be saved.",
                 )
+            if "coupon_type" in body and body["coupon_type"] != public(promotion).get("coupon_type"):
+                raise Unprocessable({"coupon_type": "The coupon type of a promotion cannot change."},
+                                    title="The promotion cannot be saved.")
             changed = copy.deepcopy(promotion)
             for field in FIELDS:
                 if field in body:
                     changed[field] = {**EMPTY_CUSTOMER, **body[field]} if field == "customer" else body[field]
+            if "start_date" in body and body["start_date"] is None:
+                changed["start_date"] = iso_instant(self.clock())
             self._check(tx, changed, check_segments="customer" in body)
             tx.save_promotion(changed)
         return public(changed)
@@ -146,16 +191,18 @@ class Promotions:
             if promotion["redemption_type"] != "COUPON":
                 raise Unprocessable({"promotion_id": "Only COUPON promotions have codes."}, title="The code cannot be added.")
             self._check_code_free(tx, body["code"])
-            code = self._new_code(tx, body)
+            code = self._new_code(tx, body, self.clock())
             promotion["codes"].append(code)
             tx.save_promotion(promotion)
-        return code
+        return public_code(code)
 
-    def list_codes(self, store: str, promotion_id: int, page: int, limit: int, unserved: list[str] = ()) -> Page[dict]:
+    def list_codes(self, store: str, promotion_id: int, page: int, limit: int, unserved: list[str] = (),
+                   code: str | None = None) -> Page[dict]:
         if unserved:  # documented by the platform, not honoured here: refused, never ignored
             raise InvalidInput({name: f"`{name}` is not served by the mock; use `page` and `limit`." for name in unserved})
         with self._read(store) as tx:
-            codes = list(self._require(tx, promotion_id).get("codes", []))
+            codes = [public_code(c) for c in self._require(tx, promotion_id).get("codes", [])
+                     if code is None or c["code"].lower() == code.lower()]
         start = offset_of(page, limit)
         return Page(codes[start : start + limit], len(codes), page, limit)
 
@@ -206,9 +253,10 @@ class Promotions:
     # rules
 
     @staticmethod
-    def _new_code(tx, body: dict[str, Any]) -> dict[str, Any]:
+    def _new_code(tx, body: dict[str, Any], now: float) -> dict[str, Any]:
         [code_id] = tx.next_counter("code")
-        return {"id": code_id, "code": body["code"], "max_uses": body.get("max_uses", 0), "current_uses": 0}
+        return {"id": code_id, "code": body["code"], "max_uses": body.get("max_uses", 0),
+                "max_uses_per_customer": body.get("max_uses_per_customer", 0), "current_uses": 0, "created": iso_instant(now)}
 
     @staticmethod
     def _check_code_free(tx, code: str) -> None:
@@ -226,6 +274,14 @@ class Promotions:
         problems: dict[str, str] = {}
         if customer["group_ids"] and customer["excluded_group_ids"]:
             problems["customer.excluded_group_ids"] = "Only one of group_ids and excluded_group_ids may be non-empty."
+        if promotion["redemption_type"] != "COUPON":
+            for field in COUPON_FIELDS:
+                if field in promotion:
+                    problems[field] = "Only COUPON promotions have this property."
+        elif promotion.get("coupon_overrides_automatic_when_offering_higher_discounts") and \
+                promotion.get("can_be_used_with_other_promotions", True):
+            problems["coupon_overrides_automatic_when_offering_higher_discounts"] = (
+                "It may be true only when can_be_used_with_other_promotions is false.")
         start, end = _instant(promotion["start_date"], "start_date"), _instant(promotion["end_date"], "end_date")
         if start and end:
             try:

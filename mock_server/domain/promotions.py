@@ -155,3 +155,60 @@ def failing_reason(promotion: Promotion, shopper: Shopper, code: str | None, now
 def eligibility(promotion: Promotion, shopper: Shopper, code: str | None, now: datetime) -> dict[str, Any]:
     reason = failing_reason(promotion, shopper, code, now)
     return {"id": promotion.id, "applies": reason is None, **({"reason": reason} if reason else {})}
+
+
+PROMOTION_SORTS = ("id", "name", "priority", "start_date")
+
+
+@dataclass(frozen=True)
+class PromotionQuery:
+    """The filters and sort of one ``getPromotions`` request (None: not given). Text
+    compares case-insensitively; ``redemption_type`` takes the platform's lowercase
+    values and the upper-case ones the promotions carry."""
+
+    ids: list[int] | None = None
+    redemption_type: str | None = None
+    name: str | None = None
+    code: str | None = None
+    currency_code: str | None = None
+    status: str | None = None
+    channels: list[int] | None = None
+    text: str | None = None  # `query`: in the name or in one of the codes
+    sort: str = "id"
+    descending: bool = False
+
+    def needs_every_promotion(self) -> bool:
+        """True unless the storage's own page (IDs and redemption type, by ID) answers it."""
+        return any(value is not None for value in (self.name, self.code, self.currency_code, self.status, self.channels,
+                                                   self.text)) or self.sort != "id" or self.descending
+
+    def matches(self, promotion: dict[str, Any]) -> bool:
+        codes = [c["code"].casefold() for c in promotion.get("codes", [])]
+        channels = [c.get("id") for c in promotion.get("channels") or [] if isinstance(c, dict)]
+        checks = (
+            (self.ids, lambda: promotion["id"] in self.ids),
+            (self.redemption_type, lambda: promotion["redemption_type"] == self.redemption_type),
+            (self.name, lambda: promotion["name"].casefold() == self.name.casefold()),
+            (self.code, lambda: self.code.casefold() in codes),
+            (self.currency_code, lambda: str(promotion.get("currency_code", "*")).casefold() == self.currency_code.casefold()),
+            (self.status, lambda: promotion["status"] == self.status.upper()),
+            # A promotion for every channel (no channel listed) is in every channel's list.
+            (self.channels, lambda: not channels or any(c in self.channels for c in channels)),
+            (self.text, lambda: self.text.casefold() in promotion["name"].casefold()
+                or any(self.text.casefold() in code for code in codes)),
+        )
+        return all(check() for given, check in checks if given is not None)
+
+    def ordered(self, promotions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """By ``sort`` (``priority`` is creation order, as the mock keeps no other), ties by ID."""
+        promotions = sorted(promotions, key=lambda p: p["id"])
+        if self.sort in ("id", "priority"):
+            return promotions[::-1] if self.descending else promotions
+
+        def key(promotion: dict[str, Any]):
+            if self.sort == "name":
+                return promotion["name"].casefold()
+            value = promotion.get("start_date")
+            return datetime.fromisoformat(value).timestamp() if value else float("-inf")
+
+        return sorted(promotions, key=key, reverse=self.descending)

@@ -6,8 +6,8 @@ BEHAVIOR.md section 3 about how raw query text is read:
 
 - an integer query parameter is decimal digits only (``05`` is 5; ``+5``, `` 5``,
   ``1.5`` and the empty string are not), and its first occurrence counts;
-- an integer above its schema's ``maximum`` is "the limit parameter exceeded the
-  maximum": 413, which outranks every 400;
+- ``limit`` above its schema's ``maximum`` is "the limit parameter exceeded the
+  maximum": 413, which outranks every 400 (another integer above its maximum is 400);
 - an array parameter (``id:in``, ``include``) takes every occurrence, each split on
   commas; entries are trimmed of ASCII whitespace and empty entries dropped after
   validation;
@@ -96,8 +96,8 @@ def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
         if not _DIGITS.fullmatch(text):
             raise RequestInvalid({name: f"`{name}` must be a positive integer written in decimal digits."})
         value = int(text)
-        if parameter.location == "query" and parameter.maximum is not None and value > parameter.maximum:
-            raise LimitExceeded(name, parameter.maximum)
+        if parameter.location == "query" and name == "limit" and parameter.maximum is not None and value > parameter.maximum:
+            raise LimitExceeded(name, parameter.maximum)  # any other integer above its maximum is a plain 400 below
     elif parameter.type == "array":
         value = [entry for text in raw for entry in text.split(",")]
     else:

@@ -502,6 +502,10 @@ MUTANTS = [
     Mutant("promotions created DISABLED", "PROMO-CREATE",
            handler_status("createPromotion", 201, lambda body: {**body, "data": {**body["data"], "status": "DISABLED"}})),
     Mutant("expression grammar not enforced", "PROMO-GRAMMAR", no_grammar),
+    Mutant("promotions without channels", "PROMO-CREATE",
+           handler_status("createPromotion", 201, lambda body: {**body, "data": {k: v for k, v in body["data"].items() if k != "channels"}})),
+    Mutant("lowercase redemption_type refused", "PROMO-LIST",
+           contract_edit(lambda spec: spec["components"]["parameters"]["RedemptionTypeFilter"]["schema"].update(enum=["AUTOMATIC", "COUPON"]))),
     Mutant("redemption_type filter ignored", "PROMO-LIST", lambda mp: wrap(mp, Promotions, "list", list_ignores_redemption_type)),
     Mutant("redemption_type change ignored", "PROMO-UPDATE", lambda mp: wrap(mp, Promotions, "update", redemption_type_may_change)),
     Mutant("delete by id:in does nothing", "PROMO-DELETE-MANY", lambda mp: mp.setitem(HANDLERS, "deletePromotions", lambda svc, call: (204, None))),
@@ -578,6 +582,8 @@ def clamp_limit(original):
         try:
             return original(parameter, raw)
         except validation_module.LimitExceeded:
+            if parameter.name != "limit":
+                raise
             return parameter.maximum
 
     return read

@@ -90,7 +90,8 @@ def test_codes_only_for_coupons_unique_case_insensitively(api):
     automatic = create(api, name="auto")
     response = api.post(f"/promotions/{coupon['id']}/codes", json={"code": "MORE"})
     assert response.status_code == 201
-    assert response.json()["data"] == {"id": 2, "code": "MORE", "max_uses": 0, "current_uses": 0}
+    assert response.json()["data"] == {"id": 2, "code": "MORE", "max_uses": 0, "max_uses_per_customer": 0, "current_uses": 0,
+                                       "created": "2024-01-01T00:00:00+00:00"}
     assert api.post(f"/promotions/{coupon['id']}/codes", json={"code": "save10"}).status_code == 409
     assert create(api, expect=409, name="again", redemption_type="COUPON", codes={"code": "more"})["status"] == 409
     assert api.post(f"/promotions/{automatic['id']}/codes", json={"code": "NEW"}).status_code == 422
@@ -177,7 +178,7 @@ def test_order_counts_code_uses_groups_and_dates(mock, api, make):
     loyal = create(api, name="loyal", customer={"minimum_order_count": 3})["id"]
     grouped = create(api, name="grouped", customer={"group_ids": [0]})["id"]
     later = create(api, name="later", start_date="2030-01-01T00:00:00Z")["id"]
-    over = create(api, name="over", end_date="2020-01-01T00:00:00+02:00")["id"]
+    over = create(api, name="over", start_date="2019-01-01T00:00:00Z", end_date="2020-01-01T00:00:00+02:00")["id"]
     off = create(api, name="off", status="DISABLED")["id"]
     limited = create(api, name="limited", redemption_type="COUPON", codes={"code": "ONCE", "max_uses": 1})["id"]
     answers = applies(mock, cid, "once")
@@ -272,3 +273,81 @@ def test_each_operator_decides_eligibility_over_http(mock, api, make):
         answers = applies(mock, customer_id)
         assert {name for name, pid in ids.items() if answers[pid] == "applies"} == names, customer_id
         assert {answers[pid] for name, pid in ids.items() if name not in names} <= {"not_in_segment"}
+
+
+def test_every_answer_carries_the_platforms_required_properties_at_its_defaults(api):
+    automatic = create(api)
+    assert {k: automatic[k] for k in ("channels", "notifications", "stop", "currency_code", "can_be_used_with_other_promotions",
+                                      "max_uses")} == {"channels": [], "notifications": [], "stop": False, "currency_code": "*",
+                                                       "can_be_used_with_other_promotions": True, "max_uses": 0}
+    assert automatic["start_date"] == "2024-01-01T00:00:00+00:00"  # the creation instant, as on the platform
+    assert "coupon_type" not in automatic
+    coupon = create(api, name="c", redemption_type="COUPON")
+    assert (coupon["coupon_type"], coupon["coupon_overrides_automatic_when_offering_higher_discounts"]) == ("SINGLE", False)
+    given = {"display_name": "Ten off", "channels": [{"id": 2}], "notifications": [{"type": "UPSELL", "content": "Hi"}],
+             "stop": True, "currency_code": "USD", "can_be_used_with_other_promotions": False, "max_uses": 9,
+             "schedule": {"week_days": ["Monday"]}, "shipping_address": {"countries": [{"iso2_country_code": "US"}]},
+             "coupon_type": "BULK", "coupon_overrides_automatic_when_offering_higher_discounts": True}
+    echoed = create(api, name="given", redemption_type="COUPON", **given)
+    assert {k: echoed[k] for k in given} == given
+    assert api.put(f"/promotions/{echoed['id']}", json={"currency_code": "EUR"}).json()["data"]["currency_code"] == "EUR"
+
+
+@pytest.mark.parametrize("fields, key", [
+    ({"coupon_type": "SINGLE"}, "coupon_type"),
+    ({"coupon_overrides_automatic_when_offering_higher_discounts": False}, "coupon_overrides_automatic_when_offering_higher_discounts"),
+    ({"redemption_type": "COUPON", "coupon_overrides_automatic_when_offering_higher_discounts": True},
+     "coupon_overrides_automatic_when_offering_higher_discounts"),
+])
+def test_coupon_only_properties_are_refused_where_the_platform_refuses_them(api, fields, key):
+    assert key in create(api, expect=422, **fields)["errors"]
+
+
+def test_the_coupon_type_cannot_change(api):
+    coupon = create(api, redemption_type="COUPON")
+    response = api.put(f"/promotions/{coupon['id']}", json={"coupon_type": "BULK"})
+    assert response.status_code == 422 and "coupon_type" in response.json()["errors"]
+    assert api.put(f"/promotions/{coupon['id']}", json={"coupon_type": "SINGLE"}).status_code == 200
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("redemption_type=coupon", [2, 3]),
+    ("redemption_type=AUTOMATIC", [1]),
+    ("id=2", [2]),
+    ("id=2&id:in=1,3", []),
+    ("name=spring SALE", [2]),
+    ("code=save10", [2]),
+    ("currency_code=usd", [3]),
+    ("status=disabled", [3]),
+    ("channels=1", [1, 2]),
+    ("channels=2", [1, 3]),
+    ("channels=1,2", [1, 2, 3]),
+    ("query=sale", [2]),
+    ("query=VIP", [3]),
+    ("sort=name", [1, 2, 3]),
+    ("sort=name&direction=desc", [3, 2, 1]),
+    ("sort=start_date&direction=desc", [3, 1, 2]),
+    ("sort=priority&direction=desc", [3, 2, 1]),
+])
+def test_get_promotions_filters_and_sort(api, query, expected):
+    create(api, name="Autumn", start_date="2025-01-01T00:00:00Z")
+    create(api, name="Spring sale", redemption_type="COUPON", codes={"code": "SAVE10"}, channels=[{"id": 1}],
+           start_date="2024-06-01T00:00:00Z")
+    create(api, name="Winter", redemption_type="COUPON", codes={"code": "VIP"}, channels=[{"id": 2}], currency_code="USD",
+           status="DISABLED", start_date="2026-01-01T00:00:00+05:00")
+    response = api.get(f"/promotions?{query}")
+    assert response.status_code == 200, response.text
+    assert [p["id"] for p in response.json()["data"]] == expected
+
+
+def test_codes_carry_the_platforms_fields_filter_by_code_and_link_their_pages(api):
+    coupon = create(api, redemption_type="COUPON", codes={"code": "ONE"})
+    response = api.post(f"/promotions/{coupon['id']}/codes", json={"code": "Two", "max_uses": 3, "max_uses_per_customer": 1})
+    assert response.json()["data"] == {"id": 2, "code": "Two", "max_uses": 3, "max_uses_per_customer": 1, "current_uses": 0,
+                                       "created": "2024-01-01T00:00:00+00:00"}
+    listed = api.get(f"/promotions/{coupon['id']}/codes?code=two&limit=1")
+    assert [c["code"] for c in listed.json()["data"]] == ["Two"]
+    assert listed.json()["meta"]["pagination"]["links"] == {"current": "?code=two&page=1&limit=1"}
+    response = api.delete(f"/promotions/{coupon['id']}/codes?id:in=2&code=Two")
+    assert response.status_code == 400 and "code" in response.json()["errors"]  # not served: refused, never ignored
+    assert len(api.get(f"/promotions/{coupon['id']}/codes").json()["data"]) == 2
