@@ -505,7 +505,7 @@ MUTANTS = [
     Mutant("promotions without channels", "PROMO-CREATE",
            handler_status("createPromotion", 201, lambda body: {**body, "data": {k: v for k, v in body["data"].items() if k != "channels"}})),
     Mutant("lowercase redemption_type refused", "PROMO-LIST",
-           contract_edit(lambda spec: spec["components"]["parameters"]["RedemptionTypeFilter"]["schema"].update(enum=["AUTOMATIC", "COUPON"]))),
+           contract_edit(lambda spec: spec["components"]["parameters"]["RedemptionTypeFilter"]["schema"].update(pattern="^(AUTOMATIC|COUPON)$"))),
     Mutant("redemption_type filter ignored", "PROMO-LIST", lambda mp: wrap(mp, Promotions, "list", list_ignores_redemption_type)),
     Mutant("redemption_type change ignored", "PROMO-UPDATE", lambda mp: wrap(mp, Promotions, "update", redemption_type_may_change)),
     Mutant("delete by id:in does nothing", "PROMO-DELETE-MANY", lambda mp: mp.setitem(HANDLERS, "deletePromotions", lambda svc, call: (204, None))),
