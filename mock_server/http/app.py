@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -47,6 +49,9 @@ def seed_from_file(service: Segmentation, storage: Storage, path: str) -> None:
         seed_store(service, store_hash, entry, f"stores[{index}].")
 
 
+_API_PATH = re.compile(r"^/stores/([^/]+)/v3(?:/|$)")
+
+
 def create_app(
     config: MockConfig | None = None,
     storage: Storage | None = None,
@@ -70,6 +75,7 @@ def create_app(
         seed_from_file(service, storage, config.seed_file)
 
     app = Flask(__name__, static_folder=None)  # no static files: one route less to match per request
+    app.url_map.merge_slashes = False  # `//segments` is not a redirect: the API answers it (404, in the envelope)
     app.json.sort_keys = False
     app.extensions["segmentation_mock"] = {
         "config": config,
@@ -89,9 +95,16 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        # Routing errors outside a blueprint's reach (e.g. a method werkzeug cannot route).
+        # Routing errors outside a blueprint's reach (a method werkzeug cannot route, a path
+        # its converters refuse): the envelope, and under /stores/*/v3 the rate-limit headers.
         status = error.code or 500
         headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
+        api_path = _API_PATH.match(request.path)
+        if api_path:
+            headers.update(limiter.hit(api_path.group(1)).headers())
+            found = contract.match("/" + request.path[api_path.end():].lstrip("/")) if status == 405 else None
+            if found is not None:  # the methods the document gives this path, not every method Flask routes
+                headers["Allow"] = ", ".join(found[0].allowed)
         return json_response(status, error_envelope(status, error.name, {"request": error.description or ""}), headers)
 
     @app.errorhandler(Exception)

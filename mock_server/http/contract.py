@@ -57,6 +57,7 @@ class CompiledOperation:
     parameters: tuple[CompiledParameter, ...]
     body: SchemaValidator | None = field(repr=False, compare=False)
     unscoped_delete: str | None = None
+    body_schema: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # dereferenced
     concurrency_limit: int | None = None
 
 
@@ -93,10 +94,11 @@ class Contract:
             )
             for p in operation_parameters(self.spec, path, method)
         )
-        body = None
+        body = body_schema = None
         if "requestBody" in operation:
             media = operation["requestBody"]["content"]["application/json"]
-            body = _validator(dereference(self.spec, media["schema"]))
+            body_schema = dereference(self.spec, media["schema"])
+            body = _validator(body_schema)
         return CompiledOperation(
             operation_id=operation["operationId"],
             method=method,
@@ -107,6 +109,7 @@ class Contract:
             body=body,
             unscoped_delete=operation.get("x-unscoped-delete"),
             concurrency_limit=operation.get("x-concurrency-limit"),
+            body_schema=body_schema,
         )
 
     def match(self, path: str) -> tuple[Route, dict[str, str]] | None:

@@ -34,6 +34,7 @@ from .faults import Faults, FaultSettingsError, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter, RateLimitPolicy
 from .representations import customer_json, profile_json, segment_json
+from .validation import RequestInvalid, check_encodable
 
 
 class ControlError(Exception):
@@ -49,8 +50,13 @@ def _body() -> Any:
     media = (request.mimetype or "").lower()
     try:
         body = yaml.safe_load(raw) if media in ("application/yaml", "application/x-yaml", "text/yaml") else json.loads(raw)
+        check_encodable(body)
     except (ValueError, yaml.YAMLError) as exc:
         raise ControlError(400, f"the body is not valid {'YAML' if 'yaml' in media else 'JSON'}: {exc}") from None
+    except RecursionError:
+        raise ControlError(400, "the body is nested too deeply") from None
+    except RequestInvalid as exc:
+        raise ControlError(400, "; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
     if not isinstance(body, dict):
         raise ControlError(400, "the body must be an object")
     return body
@@ -79,7 +85,8 @@ def create_control_blueprint(
 
     @control.before_request
     def require_admin() -> Response | None:
-        if admin_token and not secrets.compare_digest(request.headers.get("X-Mock-Admin-Token", ""), admin_token):
+        given = request.headers.get("X-Mock-Admin-Token", "").encode("utf-8", "surrogateescape")
+        if admin_token and not secrets.compare_digest(given, admin_token.encode("utf-8")):
             return json_response(401, {"status": 401, "title": "The control plane needs X-Mock-Admin-Token."})
         return None
 
@@ -110,6 +117,14 @@ def create_control_blueprint(
     @control.errorhandler(ControlError)
     def control_error(error: ControlError) -> Response:
         return json_response(error.status, {"status": error.status, "title": str(error)})
+
+    @control.errorhandler(TypeError)
+    @control.errorhandler(OverflowError)
+    @control.errorhandler(RecursionError)
+    def wrong_value(error: Exception) -> Response:
+        # A value of the wrong type or size that a handler did not name (a string where a
+        # number goes, 2**63): the request's fault, answered 400, never 500.
+        return json_response(400, {"status": 400, "title": f"A value in the request has the wrong type or size: {error}"[:300]})
 
     @control.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:

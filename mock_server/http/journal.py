@@ -3,6 +3,7 @@ why (the error envelope's title and field messages). Every unscoped DELETE (one 
 filter is absent, so it removes everything) is marked.
 
 The journal lives in the serving process: with several worker processes, each keeps its own.
+Bodies are kept only as far as their preview needs (a few KB each), so its memory is bounded.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ class Journal:
         self._seq = itertools.count(1)
 
     def record(self, entry: dict[str, Any]) -> None:
+        # Bodies are kept as previews: the journal's memory is bounded by entries x preview size.
+        kept = {**entry, **{k: _cut(entry.get(k)) for k in ("request_body", "response_body") if k in entry}}
         with self._lock:
-            self._entries.append({"seq": next(self._seq), "time": time.time(), **entry})
+            self._entries.append({"seq": next(self._seq), "time": time.time(), **kept})
 
     def clear(self, store_hash: str | None = None) -> None:
         with self._lock:
@@ -76,3 +79,11 @@ def preview(raw: bytes | str | None) -> str | None:
         return None
     text = raw[: BODY_PREVIEW * 4].decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     return text if len(text) <= BODY_PREVIEW else text[:BODY_PREVIEW] + "…"
+
+
+def _cut(raw: bytes | str | None) -> bytes | str | None:
+    """What the journal keeps of a body: enough bytes for its preview, never the whole of a
+    large one (a 1 MiB body costs the journal at most a few KB)."""
+    if raw is None or len(raw) <= BODY_PREVIEW * 4:
+        return raw
+    return raw[: BODY_PREVIEW * 4]

@@ -51,6 +51,10 @@ class RateLimiter:
 
     def hit(self, store_hash: str) -> RateState:
         policy = self.policy(store_hash)
+        if not self.storage.has_store(store_hash):
+            # A store that does not exist gets the default quota's headers, as at the start
+            # of a window, and nothing is kept for it: random store hashes cost no memory.
+            return RateState(policy=policy, reset_ms=policy.window_ms, left=max(0, policy.quota - 1), exceeded=False)
         now_ms = int(self.clock() * 1000)
         start, count = self.storage.rate_hit(store_hash, now_ms, policy.window_ms)
         return RateState(

@@ -27,6 +27,7 @@ from jsonschema.exceptions import ValidationError
 from .contract import CompiledOperation, CompiledParameter
 
 _DIGITS = re.compile(r"[0-9]+")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 BLANKS = " \t\n\v\f\r"  # the document's whitespace: ASCII only
 
 
@@ -83,6 +84,7 @@ def validate_request(
     parsed_body = None
     if operation.body is not None:
         parsed_body = parse_json(body or b"")
+        _check_cheaply_first(operation.body_schema or {}, parsed_body)
         body_errors = _schema_errors(operation.body, parsed_body, prefix="")
         if body_errors:
             raise RequestInvalid(body_errors)
@@ -110,6 +112,42 @@ def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
     return value
 
 
+def _check_cheaply_first(schema: dict[str, Any], body: Any) -> None:
+    """What makes a body invalid and costs nothing to see, checked before the full schema:
+    too many items, and items of the wrong type where ``uniqueItems`` would compare every
+    pair (deep equality of n objects is quadratic). The schema check that follows then
+    sees at most ``maxItems`` items of the right type, so validation stays linear."""
+    if schema.get("type") != "array" or not isinstance(body, list):
+        return
+    max_items = schema.get("maxItems")
+    if max_items is not None and len(body) > max_items:
+        raise RequestInvalid({"body": f"At most {max_items} items; this body has {len(body)}."})
+    wanted = {"string": str, "object": dict, "integer": int}.get((schema.get("items") or {}).get("type", ""))
+    if schema.get("uniqueItems") and wanted is not None:
+        for index, item in enumerate(body):
+            if not isinstance(item, wanted) or isinstance(item, bool):
+                raise RequestInvalid({str(index): f"{json.dumps(item)[:100]} is not of type '{(schema['items'])['type']}'"})
+
+
+def check_encodable(value: Any, where: str = "body") -> None:
+    """Every string (and key) must be encodable as UTF-8: JSON's `\\ud800` escapes can
+    produce a lone surrogate, which no answer could carry. Refused before any write."""
+    stack = [(value, where)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RequestInvalid({path: "The text holds a lone surrogate (an escape like \\ud800), which is not valid Unicode."}) from None
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                stack.append((key, path))
+                stack.append((child, f"{path}.{key}" if isinstance(key, str) and key.isprintable() else path))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}.{index}") for index, child in enumerate(node))
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -122,11 +160,14 @@ def parse_json(raw: bytes) -> Any:
     if not text.strip():
         raise RequestInvalid({"body": "A JSON body is required."})
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        parsed = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise RequestInvalid({"body": "The JSON body is nested too deeply."}) from None
     except ValueError as exc:
         raise RequestInvalid({"body": f"Malformed JSON: {exc}."}) from None
+    if _SURROGATE_ESCAPE.search(text):  # only such an escape can make a lone surrogate
+        check_encodable(parsed)
+    return parsed
 
 
 def _schema_errors(validator, value: Any, prefix: str) -> dict[str, str]:

@@ -1,0 +1,102 @@
+"""Hostile input gets a clear 4xx in the envelope, never a 500 and never a partial write;
+what the mock keeps per request is bounded. Both backends, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from tests.support import STORE, TOKEN, default_config, make_storage, serve_mock
+
+RATE_HEADERS = ("X-Rate-Limit-Time-Window-Ms", "X-Rate-Limit-Time-Reset-Ms", "X-Rate-Limit-Requests-Quota",
+                "X-Rate-Limit-Requests-Left")
+MISSING_SEGMENT = "00000000-0000-4000-8000-000000000000"
+
+
+def envelope(response, status: int) -> dict:
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["Content-Type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert body["status"] == status and body["title"], body
+    return body
+
+
+def test_a_lone_surrogate_is_refused_before_any_write(mock, api):
+    headers = {"X-Auth-Token": TOKEN, "Content-Type": "application/json"}
+    url = f"{mock.url}/stores/{STORE}/v3/segments"
+    for raw in (b'[{"name": "a\\ud800"}]', b'[{"name": "ok", "description": "\\udfff"}]', b'[{"name\\udc00": "x"}]'):
+        body = envelope(requests.post(url, data=raw, headers=headers, timeout=30), 400)
+        assert "surrogate" in json.dumps(body["errors"]), body
+    assert api.get("/segments").json()["data"] == []  # nothing stored, and the list still answers
+    # A surrogate pair written as escapes is a real character: accepted, and answered as UTF-8.
+    response = requests.post(url, data=b'[{"name": "smile \\ud83d\\ude00"}]', headers=headers, timeout=30)
+    assert response.status_code == 201 and response.json()["data"][0]["name"] == "smile \U0001F600"
+
+
+def test_a_huge_or_mistyped_add_body_is_refused_by_the_cheap_checks_first(api, make):
+    segment = make.segment()
+    path = f"/segments/{segment['id']}/shopper-profiles"
+    body = envelope(api.post(path, json=[{"x": i} for i in range(10_000)]), 400)
+    assert body["errors"] == {"body": "At most 50 items; this body has 10000."}
+    body = envelope(api.post(path, json=[{"x": i} for i in range(50)]), 400)
+    assert list(body["errors"]) == ["0"] and "is not of type 'string'" in body["errors"]["0"]
+    assert api.get(path).json()["data"] == []
+
+
+def test_unknown_methods_and_unroutable_paths_answer_in_the_envelope_with_rate_headers(mock):
+    base = f"{mock.url}/stores/{STORE}/v3"
+    headers = {"X-Auth-Token": TOKEN}
+    response = requests.request("FOO", f"{base}/segments", headers=headers, timeout=30)
+    envelope(response, 405)
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "POST", "PUT", "DELETE"}
+    for path in ("/segments%0A", "//segments"):
+        response = requests.get(base + path, headers=headers, timeout=30, allow_redirects=False)
+        envelope(response, 404)
+    for response in (requests.request("FOO", f"{base}/segments", headers=headers, timeout=30),
+                     requests.get(f"{base}/segments%0A", headers=headers, timeout=30)):
+        assert all(name in response.headers for name in RATE_HEADERS), response.headers
+
+
+def test_requests_to_stores_that_do_not_exist_keep_nothing(backend, tmp_path):
+    storage = make_storage(backend, tmp_path)
+    with serve_mock(storage) as mock:
+        for i in range(20):
+            response = requests.get(f"{mock.url}/stores/no-such-store-{i}/v3/segments", headers={"X-Auth-Token": TOKEN}, timeout=30)
+            envelope(response, 401)
+            assert response.headers["X-Rate-Limit-Requests-Left"] == "149"  # the default quota, never counted down
+        assert not any(storage.has_store(f"no-such-store-{i}") for i in range(20))
+        if backend == "memory":
+            assert set(storage._windows) <= {STORE}
+        else:
+            with storage._connection() as conn:
+                assert [row[0] for row in conn.execute("SELECT store FROM rate_windows")] in ([], [STORE])
+    storage.close()
+
+
+def test_the_journal_keeps_previews_of_large_bodies_not_the_bodies(mock, api):
+    big = json.dumps([{"name": "x" * 1000} for _ in range(500)])  # about 500 KB; refused (names over 255 characters)
+    api.post("/segments", data=big.encode(), headers={"Content-Type": "application/json"})
+    journal = mock.app.extensions["segmentation_mock"]["journal"]
+    stored = journal._entries[-1]
+    assert len(stored["request_body"]) <= 8000 and len(stored["response_body"] or b"") <= 8000
+    assert journal.query(limit=1)[0]["request_body"].endswith("…")
+
+
+def test_the_control_plane_refuses_bad_bodies_with_400(mock):
+    seed = f"{mock.url}/_mock/seed"
+    deep = b"[" * 5000 + b"]" * 5000
+    assert requests.post(seed, data=deep, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
+    surrogate = b'{"stores": [{"store_hash": "x\\ud800"}]}'
+    assert requests.post(seed, data=surrogate, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
+    huge = {"stores": [{"store_hash": STORE, "customers": [{"id": 2**63, "email": "a@b", "first_name": "A", "last_name": "B"}]}]}
+    assert requests.post(seed, json=huge, timeout=30).status_code == 400
+    assert requests.get(f"{mock.url}/_mock/health", timeout=30).status_code == 200
+
+
+def test_a_non_ascii_admin_token_is_refused_not_a_crash(backend, tmp_path):
+    with serve_mock(make_storage(backend, tmp_path), default_config(admin_token="s3cret")) as mock:
+        response = requests.get(f"{mock.url}/_mock/stores", headers={"X-Mock-Admin-Token": "s3crét".encode().decode("latin-1")},
+                                timeout=30)
+        assert response.status_code == 401
+        assert requests.get(f"{mock.url}/_mock/stores", headers={"X-Mock-Admin-Token": "s3cret"}, timeout=30).status_code == 200
