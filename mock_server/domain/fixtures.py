@@ -305,9 +305,14 @@ def _parse_promotions(items: list, segment_ids: set[str], prefix: str) -> list[d
 
 def seed_store(service: Segmentation, store: str, data: dict[str, Any], prefix: str = "") -> None:
     """Replace the store's data with the fixture's, all or nothing."""
-    records = parse_store_fixture(service, data, prefix)
-    service.storage.reset(store)
+    write_store(service, store, parse_store_fixture(service, data, prefix))
+
+
+def write_store(service: Segmentation, store: str, records: dict[str, Any]) -> None:
+    """Replace the store's data with checked records, in one write transaction: an API
+    write racing the seed lands wholly before it (and is replaced) or wholly after it."""
     with service.storage.transaction(store, write=True) as tx:
+        tx.clear()
         tx.insert_customers(records["customers"])
         tx.raise_last_customer_id(records["last"])
         tx.insert_profiles(records["profiles"])

@@ -27,7 +27,7 @@ import yaml
 from flask import Blueprint, Response, request
 
 from ..domain import DomainError, ResourceNotFound, Segmentation
-from ..domain.fixtures import seed_store, snapshot_store
+from ..domain.fixtures import parse_store_fixture, snapshot_store, write_store
 from ..storage.base import SCOPES, Storage
 from .api import json_response
 from .faults import Faults, FaultSettingsError, parse_faults
@@ -244,18 +244,32 @@ def create_control_blueprint(
         body = _body()
         if not isinstance(body, dict) or not isinstance(body.get("stores"), list):
             raise ControlError(400, "a fixture is {stores: [{store_hash, ...}]}")
+        # Every store of the fixture is checked before any is written: an invalid one
+        # leaves all of them as they were.
         seeded = []
         for index, entry in enumerate(body["stores"]):
             store_hash = entry.get("store_hash") if isinstance(entry, dict) else None
             if not isinstance(store_hash, str) or not store_hash:
                 raise ControlError(400, f"stores[{index}].store_hash is required")
-            seeded.append((store_hash, entry, f"stores[{index}]."))
-        for store_hash, entry, prefix in seeded:
-            storage.add_store(store_hash)
+            tokens = []
             for scope, key in (("modify", "token"), ("read_only", "readonly_token")):
-                if entry.get(key):
-                    add_token(store_hash, scope, entry[key])
-            seed_store(service, store_hash, entry, prefix)
+                token = entry.get(key)
+                if token is None:
+                    continue
+                if not isinstance(token, str) or not token:
+                    raise ControlError(400, f"stores[{index}].{key} must be a non-empty string")
+                existing = storage.token_info(token)
+                if existing is not None and existing.store_hash != store_hash:
+                    raise ControlError(409, f"stores[{index}].{key} belongs to another store")
+                tokens.append((scope, token))
+            seeded.append((store_hash, parse_store_fixture(service, entry, f"stores[{index}]."), tokens))
+        if len({h for h, _, _ in seeded}) != len(seeded):
+            raise ControlError(400, "a store appears twice in the fixture")
+        for store_hash, records, tokens in seeded:
+            storage.add_store(store_hash)
+            for scope, token in tokens:
+                add_token(store_hash, scope, token)
+            write_store(service, store_hash, records)
         return json_response(200, {"seeded": [h for h, _, _ in seeded]})
 
     @control.get("/snapshot")

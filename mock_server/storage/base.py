@@ -93,6 +93,10 @@ class StoreTx(ABC):
         """The next IDs, ascending, never reused within the store."""
 
     @abstractmethod
+    def clear(self) -> None:
+        """Remove all of the store's data (not its tokens), inside this transaction."""
+
+    @abstractmethod
     def customers_all(self) -> list[Customer]:
         """Every customer of the store, ascending ID (for filters the storage does not index)."""
 

@@ -177,6 +177,9 @@ class MemoryStoreTx(StoreTx, PromotionStore):
     def raise_last_customer_id(self, value):
         self.d.last_customer_id = max(self.d.last_customer_id, value)
 
+    def clear(self):
+        self.d.__init__()  # in place: the transaction holds the store's one lock
+
     def customers_all(self):
         return list(self.d.customers.values())
 

@@ -294,6 +294,11 @@ class SqliteStoreTx(StoreTx, PromotionStore):
         rows = self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? AND id IN {IN_LIST}", _json(ids))
         return {row[0]: _customer(*row) for row in rows}
 
+    def clear(self):
+        for table in ("memberships", "segments", "profiles", "customers", "promotions", "counters"):
+            self.c.execute(f"DELETE FROM {table} WHERE store = ?", (self.s,))
+        self.c.execute("UPDATE stores SET last_customer_id = 0 WHERE hash = ?", (self.s,))
+
     def customers_all(self):
         return [_customer(*row) for row in self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? ORDER BY id")]
 

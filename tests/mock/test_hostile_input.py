@@ -100,3 +100,42 @@ def test_a_non_ascii_admin_token_is_refused_not_a_crash(backend, tmp_path):
                                 timeout=30)
         assert response.status_code == 401
         assert requests.get(f"{mock.url}/_mock/stores", headers={"X-Mock-Admin-Token": "s3cret"}, timeout=30).status_code == 200
+
+
+def test_a_seed_with_one_invalid_store_changes_no_store(mock, api):
+    api.post("/segments", json=[{"name": "kept"}])
+    fixture = {"stores": [{"store_hash": STORE, "segments": [{"name": "replaced"}]},
+                          {"store_hash": "second", "segments": [{"name": "dup"}, {"name": "dup"}]}]}
+    response = requests.post(f"{mock.url}/_mock/seed", json=fixture, timeout=30)
+    assert response.status_code == 400, response.text
+    assert [s["name"] for s in api.get("/segments").json()["data"]] == ["kept"]
+    assert requests.get(f"{mock.url}/_mock/stores", timeout=30).json()  # the control plane still answers
+    assert all(s["store_hash"] != "second" for s in requests.get(f"{mock.url}/_mock/stores", timeout=30).json()["stores"])
+
+
+def test_seeds_racing_api_writes_keep_every_invariant(mock, api):
+    """Each seed replaces the store in one transaction: a create lands wholly before or
+    after it, so the store never passes 1000 segments or holds a name twice, and no
+    request fails with a 500."""
+    import threading
+
+    fixture = {"stores": [{"store_hash": STORE, "segments": [{"name": f"seeded-{i}"} for i in range(990)]}]}
+    statuses: list[int] = []
+
+    def seed() -> None:
+        for _ in range(3):
+            statuses.append(requests.post(f"{mock.url}/_mock/seed", json=fixture, timeout=60).status_code)
+
+    def create(worker: int) -> None:
+        for round_ in range(8):
+            body = [{"name": f"api-{worker}-{round_}-{i}"} for i in range(5)] + [{"name": f"seeded-{round_}"}]
+            statuses.append(api.post("/segments", json=body).status_code)
+
+    threads = [threading.Thread(target=seed)] + [threading.Thread(target=create, args=(w,)) for w in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 500 not in statuses and set(statuses) <= {200, 201, 409, 422}, statuses
+    names = [s["name"] for page in range(1, 6) for s in api.get(f"/segments?limit=250&page={page}").json()["data"]]
+    assert len(names) == len(set(names)) and len(names) <= 1000
