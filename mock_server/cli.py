@@ -145,6 +145,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     config.seed_file = args.seed or data.get("seed")
     if args.workers < 1 or args.threads < 1:
         raise ConfigError("--workers and --threads must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port} is not a port (0 to 65535; 0 picks a free one)")
     if args.workers > 1 and not config.data_file:
         raise ConfigError(
             "--workers > 1 needs --data-file: with the in-memory backend each worker process would "
@@ -167,6 +169,38 @@ def banner(config: MockConfig, host: str, port: int, tls_cert: str | None = None
             lines.append(f"    X-Auth-Token (read-only): {store.readonly_token}")
     lines.append(f"  state: {config.data_file or 'in memory'}")
     return "\n".join(lines)
+
+
+def startup_problem(config: MockConfig, host: str, port: int, tls: tuple[str, str] | None) -> str:
+    """Before the banner: what would keep the server from serving, in one line ('' if nothing).
+    The port can be bound, the TLS pair loads, and the app builds (the data file opens,
+    the seed file reads and checks), so that no failure turns into worker tracebacks."""
+    import socket
+    import ssl
+
+    from .http.app import create_app
+
+    if port:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    if tls:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(*tls)
+        except (OSError, ssl.SSLError) as exc:
+            return f"the TLS certificate or key cannot be used ({tls[0]}, {tls[1]}): {exc}"
+    try:
+        app = create_app(config)
+    except Exception as exc:  # the data file, the seed, the config: one line, not a traceback
+        where = f" (data file {config.data_file})" if config.data_file else ""
+        seed = f" (seed {config.seed_file})" if config.seed_file else ""
+        return f"the mock cannot start{where}{seed}: {type(exc).__name__}: {exc}"
+    app.extensions["segmentation_mock"]["storage"].close()
+    return ""
 
 
 def serve(
@@ -199,6 +233,8 @@ def serve(
             }
             if tls:
                 settings["certfile"], settings["keyfile"] = tls
+            if not config.data_file:
+                settings["child_exit"] = _stop_when_memory_is_lost
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
@@ -211,6 +247,17 @@ def serve(
             return app
 
     MockApplication().run()
+
+
+def _stop_when_memory_is_lost(server: Any, worker: Any) -> None:
+    """The in-memory backend lives in its worker: a worker that dies outside a shutdown
+    (killed, out of memory, timed out) took the stores with it. Stop the server with a
+    clear message rather than let a fresh worker serve an empty store as if nothing happened."""
+    from gunicorn.errors import HaltServer
+
+    if server.LISTENERS:  # a shutdown closes the listeners before it stops the workers
+        raise HaltServer("a worker of the in-memory backend died and its data with it; the server stops rather than "
+                         "serve an empty store (use --data-file for state that survives)", 3)
 
 
 def _bound_port(server: Any, requested: int) -> int:
@@ -233,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
             from .tls import self_signed_pair
 
             tls = tuple(str(p) for p in self_signed_pair())
+        problem = startup_problem(config, args.host, args.port, tls)
+        if problem:
+            parser.exit(2, f"segmentation-mock: error: {problem}\n")
+        if config.data_file:
+            config.seed_file = None  # the check above has seeded the shared file already
         serve(config, args.host, args.port, args.workers, args.threads, tls)
     return 0
 

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -195,3 +196,51 @@ def test_https_with_a_given_certificate(tmp_path):
 def test_tls_flags_go_together():
     result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--tls-cert", "x.pem"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--tls-key" in result.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--port", "70000"], "is not a port"),
+    (["--data-file", "/nonexistent-dir/state.db"], "data file /nonexistent-dir/state.db"),
+    (["--seed", "/nonexistent-dir/fixture.yaml"], "seed /nonexistent-dir/fixture.yaml"),
+    (["--tls-cert", "/nonexistent-dir/c.pem", "--tls-key", "/nonexistent-dir/k.pem"], "TLS certificate or key cannot be used"),
+])
+def test_a_start_up_problem_is_one_line_before_the_banner_and_exit_2(args, says):
+    result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "Segmentation mock on" not in result.stdout, result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("segmentation-mock: error: ") and says in line, line
+
+
+def test_a_taken_port_is_named_before_the_banner():
+    with served() as (_, urls, _banner):
+        port = urls[0].split(":")[2].split("/")[0]
+        result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", port], capture_output=True, text=True,
+                                timeout=60)
+    assert result.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
+
+
+def test_a_dead_memory_worker_stops_the_server_instead_of_serving_an_empty_store():
+    with served() as (proc, urls, _banner):
+        workers = children_of(proc.pid)
+        assert workers, "no worker process"
+        os.kill(workers[0], signal.SIGKILL)
+        proc.wait(30)
+        output = proc.stdout.read()
+    assert proc.returncode == 3, output
+    assert "in-memory backend died" in output, output
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from /proc: no procps needed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
