@@ -57,10 +57,20 @@ def _slices(text: str) -> str:
     return text
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bc-segmentation-harness")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation-conformance",
-        description="Check a Customer Segmentation V3 implementation against the contract and BEHAVIOR.md's rules.",
+        description="Check a Customer Segmentation V3 implementation against the project's OpenAPI document and its rules "
+        "(conformance/rules.py; the README's 'The conformance suite' explains them).",
         epilog="Options may also be given as CONFORMANCE_BASE_URL, CONFORMANCE_STORE_HASH, CONFORMANCE_TOKEN, "
         "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR, CONFORMANCE_MAX_TIME, "
         "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES, CONFORMANCE_SLICES, CONFORMANCE_MAX_REQUESTS, CONFORMANCE_REQUEST_TIMEOUT, "
@@ -68,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Arguments after -- go to pytest.\n\n" + __doc__[__doc__.index("Exit status:"):],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8080; without --store-hash, the API base "
                         "as given (e.g. http://127.0.0.1:4010 for a mock serving /segments at its root)")
     parser.add_argument("--store-hash", help="the store's hash: the API base is {base-url}/stores/{hash}/v3")

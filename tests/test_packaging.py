@@ -122,3 +122,20 @@ def test_pytest_and_the_mock_command_without_the_mocks_runtime(without_the_mocks
     mock = subprocess.run([str(Path(sys.executable).parent / "segmentation-mock"), "serve"], env=without_the_mocks_runtime,
                           capture_output=True, text=True, timeout=60)
     assert mock.returncode == 2 and "pip install 'bc-segmentation-harness[mock]'" in mock.stderr, mock.stderr
+
+
+def test_both_commands_print_the_installed_version_even_without_the_mocks_runtime(without_the_mocks_runtime):
+    from importlib.metadata import version
+
+    expected = version("bc-segmentation-harness")
+    bin_dir = Path(sys.executable).parent
+    for command in ("segmentation-mock", "segmentation-conformance"):
+        for env in (None, without_the_mocks_runtime):
+            result = subprocess.run([str(bin_dir / command), "--version"], env=env, capture_output=True, text=True, timeout=60)
+            assert result.returncode == 0 and result.stdout.strip() == f"{command} {expected}", result.stdout + result.stderr
+
+
+def test_the_license_is_the_one_the_package_declares():
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "WITHOUT WARRANTY OF ANY KIND" in text
+    assert 'license = {text = "MIT"}' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")

@@ -1,6 +1,7 @@
 """The control plane, under ``/_mock``: never part of the BigCommerce surface.
 
     GET    /_mock/health                          liveness and the stores served
+    GET    /_mock/openapi.yaml                    the OpenAPI document the mock serves
     POST   /_mock/reset[?store_hash=H]            empty one store (or all), drop its faults and rate-limit
                                                    settings; stores and tokens stay
     GET    /_mock/stores                          stores with their tokens
@@ -25,6 +26,8 @@ from typing import Any
 
 import yaml
 from flask import Blueprint, Response, request
+
+from segmentation_contract import spec_path
 
 from ..domain import DomainError, ResourceNotFound, Segmentation
 from ..domain.fixtures import parse_store_fixture, snapshot_store, write_store
@@ -135,6 +138,11 @@ def create_control_blueprint(
     @control.get("/health")
     def health() -> Response:
         return json_response(200, {"status": "ok", "stores": storage.store_hashes()})
+
+    @control.get("/openapi.yaml")
+    def openapi_document() -> Response:
+        """The contract the mock serves and validates by, as a client or generator would fetch it."""
+        return Response(spec_path().read_bytes(), status=200, mimetype="application/yaml")
 
     @control.post("/reset")
     def reset() -> Response:

@@ -220,3 +220,11 @@ def test_control_bodies_that_are_not_objects_are_400(mock, method, path, body):
 def test_rate_limit_settings_are_typed(mock, bad):
     assert control(mock, "PUT", f"/stores/{STORE}/rate-limit", json=bad).status_code == 400
     assert control(mock, "GET", "/stores").json()["stores"][0]["rate_limit"]["enforce"] is False
+
+
+def test_the_mock_serves_its_own_openapi_document(mock):
+    from segmentation_contract import load_spec
+
+    response = requests.get(f"{mock.url}/_mock/openapi.yaml", timeout=30)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/yaml")
+    assert yaml.safe_load(response.content) == load_spec()
