@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation-conformance",
         description="Check a Customer Segmentation V3 implementation against the project's OpenAPI document and its rules "
-        "(conformance/rules.py; the README's 'The conformance suite' explains them).",
+        "(docs/behaviour.md states them; conformance/rules.py names each with its level).",
         epilog="Options may also be given as CONFORMANCE_BASE_URL, CONFORMANCE_STORE_HASH, CONFORMANCE_TOKEN, "
         "CONFORMANCE_READONLY_TOKEN, CONFORMANCE_ALLOW_DESTRUCTIVE, CONFORMANCE_REPORT_DIR, CONFORMANCE_MAX_TIME, "
         "CONFORMANCE_MAX_INVENTORY, CONFORMANCE_MAX_EXAMPLES, CONFORMANCE_SLICES, CONFORMANCE_MAX_REQUESTS, CONFORMANCE_REQUEST_TIMEOUT, "

@@ -44,7 +44,8 @@ def package_version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation-mock",
-        description="Stateful mock of BigCommerce's Customer Segmentation V3 API.",
+        description="Stateful mock of BigCommerce's Customer Segmentation V3 API "
+        "(its behaviour: docs/behaviour.md in the project; its contract: GET /_mock/openapi.yaml).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
