@@ -105,7 +105,10 @@ def create_api_blueprint(
         if length is not None and length > settings.max_body_bytes:
             raise too_large
         # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
-        raw = request.stream.read(length if length is not None else settings.max_body_bytes + 1)
+        try:
+            raw = request.stream.read(length if length is not None else settings.max_body_bytes + 1)
+        except (OSError, ValueError) as exc:  # a malformed chunked body, a client gone mid-body
+            raise ApiError(400, "The request body could not be read.", {"body": f"{type(exc).__name__}: {exc}"[:200]}) from None
         if len(raw) > settings.max_body_bytes:
             raise too_large
         g.body = raw

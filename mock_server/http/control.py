@@ -47,7 +47,10 @@ class ControlError(Exception):
 
 
 def _body() -> Any:
-    raw = request.get_data()
+    try:
+        raw = request.get_data()
+    except (OSError, ValueError) as exc:  # a malformed chunked body
+        raise ControlError(400, f"the body could not be read: {exc}") from None
     if not raw.strip():
         return {}
     media = (request.mimetype or "").lower()

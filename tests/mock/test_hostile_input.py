@@ -139,3 +139,19 @@ def test_seeds_racing_api_writes_keep_every_invariant(mock, api):
     assert 500 not in statuses and set(statuses) <= {200, 201, 409, 422}, statuses
     names = [s["name"] for page in range(1, 6) for s in api.get(f"/segments?limit=250&page={page}").json()["data"]]
     assert len(names) == len(set(names)) and len(names) <= 1000
+
+
+def test_a_malformed_chunked_body_is_400_in_the_envelope(mock):
+    import socket
+
+    host, port = mock.url.split("//")[1].split(":")
+    for path in (f"/stores/{STORE}/v3/segments", "/_mock/seed"):
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            connection.sendall((f"POST {path} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {TOKEN}\r\nContent-Type: application/json\r\n"
+                                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n").encode())
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+        status_line, _, rest = answer.decode("utf-8", "replace").partition("\r\n")
+        assert status_line.split()[1] == "400", answer[:500]
+        assert json.loads(rest.split("\r\n\r\n", 1)[1])["status"] == 400
