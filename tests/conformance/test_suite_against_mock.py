@@ -182,7 +182,7 @@ def _generated_requests(seed: str, tmp_path: Path) -> list[tuple]:
     # A fixed clock: the target's answers (timestamps included) are the same in every run,
     # so that any difference comes from the generated requests.
     with serve_with_clock(make_storage("memory", tmp_path), None, clock=FakeClock()) as mock:
-        code, report, output = run_suite(mock, tmp_path / f"report-{seed}", "--seed", seed, "--max-examples", "8",
+        code, report, output = run_suite(mock, tmp_path / f"report-{seed}", "--seed", seed, "--max-examples", "4",
                                          "-k", "SegmentsPostRequest or stateful")
         entries = mock.app.extensions["segmentation_mock"]["journal"].query(limit=1000)
     assert report["seed"] == int(seed) and f"seed: {seed} " in output, output[-3000:]
