@@ -3,7 +3,10 @@
 - ``segmentation_mock``: a ``MockHandle`` on a store that is empty at the start of each
   test (then seeded from ``segmentation_mock_fixture``, if the test module overrides it);
 - ``segmentation_mock_server``: the session's running mock (started once);
-- ``segmentation_mock_fixture``: override it to return a fixture (mapping or file path).
+- ``segmentation_mock_fixture``: override it to return a fixture (mapping or file path);
+- ``bigcommerce_mock``: the in-process mock (``mock_server.inprocess``): every `requests`
+  and `httpx` call to ``https://api.bigcommerce.com/stores/test-store/v3/...`` is answered
+  by the mock in this process, with no server and no port, for the duration of the test.
 
 ``--segmentation-mock-subprocess`` runs the mock under gunicorn in a subprocess instead
 of in-process.
@@ -56,3 +59,15 @@ def segmentation_mock(segmentation_mock_server: MockHandle, segmentation_mock_fi
     if segmentation_mock_fixture is not None:
         segmentation_mock_server.seed(segmentation_mock_fixture)
     return segmentation_mock_server
+
+
+@pytest.fixture
+def bigcommerce_mock(segmentation_mock_fixture: Any):
+    """The in-process mock, seeded from ``segmentation_mock_fixture`` when given."""
+    try:
+        from .inprocess import mock_bigcommerce
+    except ImportError as missing:
+        pytest.fail(f"the in-process mock needs the mock's runtime ({missing.name} is missing): "
+                    "pip install 'bc-segmentation-harness[mock]'", pytrace=False)
+    with mock_bigcommerce(fixture=segmentation_mock_fixture) as mock:
+        yield mock
