@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from .http.faults import FaultSettingsError, parse_faults
@@ -90,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", default=_env("tls_cert"), help="serve https with this certificate (PEM; with --tls-key)")
     serve.add_argument("--tls-key", default=_env("tls_key"), help="the certificate's private key (PEM)")
+    serve.add_argument("--tls-dir", default=_env("tls_dir"),
+                       help="serve https with a self-signed pair kept in this directory (cert.pem, key.pem): made once, "
+                       "reused by later starts, so clients can trust one fixed path")
     serve.add_argument(
         "--tls-self-signed",
         action="store_true",
@@ -144,8 +149,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     config.admin_token = args.admin_token
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")
-    if args.tls_cert and args.tls_self_signed:
-        raise ConfigError("--tls-self-signed or --tls-cert/--tls-key, not both")
+    if sum(map(bool, (args.tls_cert, args.tls_self_signed, args.tls_dir))) > 1:
+        raise ConfigError("one of --tls-cert/--tls-key, --tls-self-signed and --tls-dir")
     if not is_loopback(args.host) and not config.admin_token:
         raise ConfigError(
             f"--host {args.host} is reachable from other machines, and so would be the control plane "
@@ -287,16 +292,31 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"segmentation-mock: error: {exc}\n")
     if args.command == "serve":
         tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
-        if args.tls_self_signed:
+        temporary = None
+        if args.tls_dir:
+            from .tls import kept_pair
+
+            try:
+                tls = tuple(str(p) for p in kept_pair(args.tls_dir))
+            except OSError as exc:
+                parser.exit(2, f"segmentation-mock: error: --tls-dir {args.tls_dir}: {exc}\n")
+        elif args.tls_self_signed:
             from .tls import self_signed_pair
 
             tls = tuple(str(p) for p in self_signed_pair())
-        problem = startup_problem(config, args.host, args.port, tls)
-        if problem:
-            parser.exit(2, f"segmentation-mock: error: {problem}\n")
-        if config.data_file:
-            config.seed_file = None  # the check above has seeded the shared file already
-        serve(config, args.host, args.port, args.workers, args.threads, tls)
+            temporary = Path(tls[0]).parent  # a private key in /tmp: removed at shutdown
+        master = os.getpid()
+        try:
+            problem = startup_problem(config, args.host, args.port, tls)
+            if problem:
+                parser.exit(2, f"segmentation-mock: error: {problem}\n")
+            if config.data_file:
+                config.seed_file = None  # the check above has seeded the shared file already
+            serve(config, args.host, args.port, args.workers, args.threads, tls)
+        finally:
+            # Worker processes leave through here too: only the server's own exit removes it.
+            if temporary is not None and os.getpid() == master:
+                shutil.rmtree(temporary, ignore_errors=True)
     return 0
 
 

@@ -1,6 +1,8 @@
-"""A self-signed certificate for ``serve --tls-self-signed``, for clients that only speak
-https. It is valid for localhost, 127.0.0.1 and ::1, for 30 days; the client must be
-told to trust it (its path is printed at start-up)."""
+"""A self-signed certificate for ``serve --tls-self-signed`` and ``--tls-dir``, for clients
+that only speak https. It is valid for localhost, 127.0.0.1 and ::1, for 30 days; the
+client must be told to trust it (its path is printed at start-up). ``--tls-self-signed``
+makes a pair in a temporary directory, removed at shutdown; ``--tls-dir`` keeps one at a
+fixed path and reuses it."""
 
 from __future__ import annotations
 
@@ -49,3 +51,22 @@ def self_signed_pair(directory: str | Path | None = None) -> tuple[Path, Path]:
     )
     key_path.chmod(0o600)
     return cert_path, key_path
+
+
+def kept_pair(directory: str | Path) -> tuple[Path, Path]:
+    """The pair kept in ``directory`` (``--tls-dir``): made on first use, reused after, so
+    that clients can trust one fixed path; made again when it is missing, unreadable or
+    within a day of expiring."""
+    folder = Path(directory)
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    if cert_path.exists() and key_path.exists():
+        try:
+            certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+            serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            remaining = certificate.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+            if remaining > datetime.timedelta(days=1):
+                return cert_path, key_path
+        except ValueError:
+            pass
+    folder.mkdir(parents=True, exist_ok=True)
+    return self_signed_pair(folder)

@@ -183,6 +183,24 @@ def test_https_with_a_generated_self_signed_certificate():
         assert response.status_code == 200
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(url + "/segments", timeout=30)  # untrusted without the certificate
+    assert not Path(cert).parent.exists(), "the temporary pair (with its private key) is removed at shutdown"
+
+
+def test_a_tls_dir_keeps_one_pair_at_a_fixed_path_across_starts(tmp_path):
+    folder = tmp_path / "tls"
+    with served("--tls-dir", str(folder)) as (_, [url], banner):
+        assert f"TLS certificate: {folder / 'cert.pem'}" in banner
+        first = (folder / "cert.pem").read_bytes()
+        assert requests.get(url + "/segments", headers={"X-Auth-Token": "demo-modify-token"}, verify=str(folder / "cert.pem"),
+                            timeout=30).status_code == 200
+    assert (folder / "cert.pem").exists() and oct((folder / "key.pem").stat().st_mode & 0o777) == "0o600"
+    with served("--tls-dir", str(folder)) as (_, [url], _banner):
+        assert (folder / "cert.pem").read_bytes() == first  # reused, so clients keep trusting the same file
+        assert requests.get(url.replace("/stores/demo/v3", "/_mock/health"), verify=str(folder / "cert.pem"),
+                            timeout=30).status_code == 200
+    (folder / "cert.pem").write_text("not a certificate")
+    with served("--tls-dir", str(folder)) as (_, [url], _banner):
+        assert (folder / "cert.pem").read_bytes() != first and b"BEGIN CERTIFICATE" in (folder / "cert.pem").read_bytes()
 
 
 def test_https_with_a_given_certificate(tmp_path):
