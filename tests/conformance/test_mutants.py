@@ -23,6 +23,7 @@ import mock_server.http.representations as representations
 import mock_server.http.validation as validation_module
 from mock_server.domain import BatchConflict, ResourceNotFound, Segmentation
 from mock_server.domain.customers import CustomerQuery
+from mock_server.domain.promotions import PromotionQuery
 from mock_server.domain.model import Page
 from mock_server.domain.promotion_service import Promotions
 from mock_server.http.contract import Contract
@@ -358,7 +359,12 @@ def no_grammar(mp):
 
 
 def list_ignores_redemption_type(original):
-    return lambda self, store, ids, redemption_type, page, limit: original(self, store, ids, None, page, limit)
+    def listing(self, store, query, redemption_type=None, page=1, limit=50):
+        if isinstance(query, PromotionQuery):
+            query = dataclasses.replace(query, redemption_type=None)
+        return original(self, store, query, None, page, limit)
+
+    return listing
 
 
 def redemption_type_may_change(original):
