@@ -2,6 +2,7 @@
 
     GET    /_mock/health                          liveness and the stores served
     GET    /_mock/openapi.yaml                    the OpenAPI document the mock serves
+    GET    /_mock/ui[?admin_token=T]              a dashboard: stores, counts, faults, the live journal, reset
     POST   /_mock/reset[?store_hash=H]            empty one store (or all), drop its faults and rate-limit
                                                    settings; stores and tokens stay
     GET    /_mock/stores                          stores with their tokens
@@ -37,6 +38,7 @@ from .faults import Faults, FaultSettingsError, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter, RateLimitPolicy
 from .representations import customer_json, profile_json, segment_json
+from .ui import PAGE as DASHBOARD
 from .validation import RequestInvalid, check_encodable
 
 
@@ -91,7 +93,10 @@ def create_control_blueprint(
 
     @control.before_request
     def require_admin() -> Response | None:
-        given = request.headers.get("X-Mock-Admin-Token", "").encode("utf-8", "surrogateescape")
+        given_text = request.headers.get("X-Mock-Admin-Token", "")
+        if request.endpoint == "control.dashboard" and not given_text:
+            given_text = request.args.get("admin_token", "")  # a browser opening the page cannot send the header
+        given = given_text.encode("utf-8", "surrogateescape")
         if admin_token and not secrets.compare_digest(given, admin_token.encode("utf-8")):
             return json_response(401, {"status": 401, "title": "The control plane needs X-Mock-Admin-Token."})
         return None
@@ -103,11 +108,15 @@ def create_control_blueprint(
     def store_view(store_hash: str) -> dict[str, Any]:
         tokens = storage.tokens_of(store_hash)
         policy = limiter.policy(store_hash)
+        with storage.transaction(store_hash, write=False) as tx:
+            counts = {"segments": tx.segment_count(), "shopper_profiles": tx.profiles_page(0, 0)[0],
+                      "customers": tx.customers_page(None, 0, 0)[0], "promotions": tx.promotions_page(None, None, 0, 0)[0]}
         return {
             "store_hash": store_hash,
             "base_path": f"/stores/{store_hash}/v3",
             "tokens": [{"token": token, "scope": scope} for token, scope in tokens],
             "rate_limit": {"quota": policy.quota, "window_ms": policy.window_ms, "enforce": policy.enforce},
+            "counts": counts,
         }
 
     def add_token(store_hash: str, scope: str, token: str | None) -> str:
@@ -141,6 +150,10 @@ def create_control_blueprint(
     @control.get("/health")
     def health() -> Response:
         return json_response(200, {"status": "ok", "stores": storage.store_hashes()})
+
+    @control.get("/ui")
+    def dashboard() -> Response:
+        return Response(DASHBOARD, status=200, mimetype="text/html")
 
     @control.get("/openapi.yaml")
     def openapi_document() -> Response:
