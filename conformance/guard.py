@@ -150,6 +150,21 @@ class SafetyGuard:
         key = canonical_id(value, kind)
         return key is not None and self.ledger.may_name(collection, key)
 
+    def unprovable_create(self, method: str, template: str) -> str:
+        """Why every request of this operation would be refused as a create whose result
+        could not be proven the run's own ('' when it would not): its collection could
+        not be listed before the run. Generated requests need not be drawn for it."""
+        if self.allow_destructive:
+            return ""
+        for route in self.routes:
+            operation = route.operations.get(method.upper()) if route.template == template else None
+            creates = operation.get("x-creates") if operation else None
+            listing = self.ledger.before.get(creates) if creates else None
+            if listing is not None and listing.items is None:
+                return (f"{creates} could not be listed before the run ({listing.problem}), so no create's result "
+                        "could be proven the run's own")
+        return ""
+
     # the check
 
     def match(self, path: str) -> tuple[Route, dict[str, str]] | None:

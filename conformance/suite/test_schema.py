@@ -33,6 +33,9 @@ MAX_NOTES = 3
 def test_operation_conforms_to_the_document(case, api, checks):
     """DOC level: the document without the mock's CHOICEs must hold. Where the target
     departs from the mock's own choices, a SHOULD note (at most a few per operation)."""
+    unprovable = api.guard.unprovable_create(case.method, case.path)
+    if unprovable:  # every generated request would be refused: say so at once instead of drawing them
+        pytest.skip(f"not run: {unprovable}")
     response = send(case, api)
     for note in JUDGE.notes(case, response):
         if note not in checks.warnings and len(checks.warnings) < MAX_NOTES:

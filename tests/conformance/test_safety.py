@@ -148,6 +148,10 @@ def test_no_create_into_a_collection_the_inventory_could_not_list(guard):
     with pytest.raises(UnsafeRequest, match="could not be listed"):
         guard.check("POST", "/customers", [], [{"email": "a@b", "first_name": "a", "last_name": "b"}])
     guard.check("POST", "/segments", [], [{"name": "x"}])
+    # The SCHEMA rule asks first, so that it does not draw requests that would all be refused.
+    assert "customers could not be listed" in guard.unprovable_create("POST", "/customers")
+    assert guard.unprovable_create("GET", "/customers") == "" and guard.unprovable_create("POST", "/segments") == ""
+    assert SafetyGuard(allow_destructive=True).unprovable_create("POST", "/customers") == ""
 
 
 def test_a_refused_request_is_never_sent(guard):

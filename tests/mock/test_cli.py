@@ -241,7 +241,11 @@ def test_a_taken_port_is_named_before_the_banner():
 
 def test_a_dead_memory_worker_stops_the_server_instead_of_serving_an_empty_store():
     with served() as (proc, urls, _banner):
-        workers = children_of(proc.pid)
+        # The banner comes when the server is ready, the worker just after: wait until it answers.
+        assert requests.get(urls[0].replace("/stores/demo/v3", "/_mock/health"), timeout=30).status_code == 200
+        deadline = time.monotonic() + 10
+        while not (workers := children_of(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert workers, "no worker process"
         os.kill(workers[0], signal.SIGKILL)
         proc.wait(30)
