@@ -42,9 +42,13 @@ def _checked(kind: type, least: float, what: str):
 
 
 def _customer_ids(text: str) -> str:
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    if not parts or any(not part.isdigit() or int(part) < 1 for part in parts):
-        raise argparse.ArgumentTypeError(f"--customer-id takes customer IDs (whole numbers from 1, or a comma list): got {text!r}")
+    from .preflight import customer_ids
+
+    try:
+        if not customer_ids([text]):
+            raise ValueError(f"--customer-id takes customer IDs (whole numbers from 1, or a comma list): got {text!r}")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -57,16 +61,9 @@ def _slices(text: str) -> str:
     return text
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("bc-segmentation-harness")
-    except PackageNotFoundError:  # pragma: no cover - running from a tree that is not installed
-        return "unknown (not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from segmentation_contract import package_version
+
     parser = argparse.ArgumentParser(
         prog="segmentation-conformance",
         description="Check a Customer Segmentation V3 implementation against the project's OpenAPI document and its rules "
@@ -78,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Arguments after -- go to pytest.\n\n" + __doc__[__doc__.index("Exit status:"):],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--base-url", help="server URL, e.g. http://127.0.0.1:8080; without --store-hash, the API base "
                         "as given (e.g. http://127.0.0.1:4010 for a mock serving /segments at its root)")
     parser.add_argument("--store-hash", help="the store's hash: the API base is {base-url}/stores/{hash}/v3")

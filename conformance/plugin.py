@@ -22,7 +22,7 @@ import pytest
 
 from .client import ConformanceClient, Exchange, RequestBudget, SafetyGuard, UnsafeRequest, prove_deletes
 from .ledger import CLEANUP_ORDER, Ledger
-from .preflight import api_base_of, preflight
+from .preflight import api_base_of, customer_ids, preflight
 from .report import (CONFORMANT, CONFORMANT_NON_DESTRUCTIVE, INCOMPLETE, NOT_CONFORMANT, TARGET_PROBLEM, ItemResult,
                      build_report, write_reports)
 from .rules import CUSTOMERS, PROMOTIONS, RULES, SEGMENTATION, SLICES
@@ -130,18 +130,10 @@ class Target:
 
 
 def parse_customer_ids(values: list[str]) -> tuple[str, ...]:
-    """--customer-id values (each may be a comma list) as canonical integer IDs."""
-    ids: list[str] = []
-    for value in values:
-        for part in str(value).split(","):
-            text = part.strip()
-            if not text:
-                continue
-            if not text.isdigit() or int(text) < 1:
-                raise pytest.UsageError(f"--customer-id takes customer IDs (whole numbers from 1): got {text!r}")
-            if str(int(text)) not in ids:
-                ids.append(str(int(text)))
-    return tuple(ids)
+    try:
+        return customer_ids(values)
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -14,6 +14,22 @@ import requests
 PREFLIGHT_TIMEOUT_S = 10.0
 
 
+def customer_ids(values: list[str]) -> tuple[str, ...]:
+    """``--customer-id`` values (each may be a comma list) as canonical integer IDs, without
+    repeats; ValueError names the first entry that is not a customer ID."""
+    ids: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            text = part.strip()
+            if not text:
+                continue
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(f"--customer-id takes customer IDs (whole numbers from 1, or a comma list): got {text!r}")
+            if str(int(text)) not in ids:
+                ids.append(str(int(text)))
+    return tuple(ids)
+
+
 def api_base_of(base_url: str, store_hash: str | None) -> str:
     """`{server}/stores/{hash}/v3` from a server URL and a store hash; without a store
     hash, the base URL is the API's base as given (a server that serves the operations

@@ -34,16 +34,9 @@ def _env(name: str, default: Any = None) -> Any:
     return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
 
 
-def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("bc-segmentation-harness")
-    except PackageNotFoundError:  # pragma: no cover - running from a tree that is not installed
-        return "unknown (not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from segmentation_contract import package_version
+
     parser = argparse.ArgumentParser(
         prog="segmentation-mock",
         description="Stateful mock of BigCommerce's Customer Segmentation V3 API "

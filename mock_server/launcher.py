@@ -12,9 +12,9 @@ RUNTIME = ("flask", "openapi_core", "gunicorn")
 
 def main() -> int:
     if sys.argv[1:] == ["--version"]:  # answered without the mock's runtime
-        from importlib.metadata import version
+        from segmentation_contract import package_version
 
-        print(f"segmentation-mock {version('bc-segmentation-harness')}")
+        print(f"segmentation-mock {package_version()}")
         return 0
     try:
         for module in RUNTIME:

@@ -27,6 +27,16 @@ _CANDIDATES = (
 )
 
 
+def package_version() -> str:
+    """The installed distribution's version, for both commands' ``--version``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bc-segmentation-harness")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree that is not installed
+        return "unknown (not installed)"
+
+
 def spec_path() -> Path:
     """Path of the OpenAPI document this installation uses."""
     for candidate in _CANDIDATES:
