@@ -1,4 +1,5 @@
-"""The baseline: a bare Flask app whose endpoints answer bodies of given sizes.
+"""The baseline: a bare Flask app whose endpoints answer bodies of given sizes, served
+on the mock's own stack (``rsgi_app`` below).
 
 Sizes come from the environment (``BARE_GET_BYTES``, ``BARE_POST_BYTES``,
 ``BARE_ADD_BYTES``) so that each endpoint answers exactly as many bytes as the mock's
@@ -42,3 +43,11 @@ def bare_post() -> Response:
 def bare_add() -> Response:
     json.loads(request.get_data())
     return Response(ADD_BODY, status=201, mimetype="application/json")
+
+
+def rsgi_app():
+    """The same app on the mock's serving stack (granian + mock_server.serving's adapter):
+    ``granian --interface rsgi --factory benchmarks.bare_app:rsgi_app``."""
+    from mock_server.serving import RsgiAdapter
+
+    return RsgiAdapter(app, int(os.environ.get("BARE_THREADS", "4")), 1024 * 1024)

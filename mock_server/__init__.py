@@ -1,7 +1,7 @@
 """A stateful mock of BigCommerce's Customer Segmentation V3 API.
 
 ``create_app()`` builds the Flask application; ``segmentation-mock serve`` runs it
-under gunicorn. Layers: ``domain`` (rules, plain Python) → ``storage`` (memory or
+under granian (``serving.py``). Layers: ``domain`` (rules, plain Python) → ``storage`` (memory or
 SQLite) ← ``http`` (thin handlers validated by the OpenAPI document).
 """
 

@@ -1,4 +1,4 @@
-"""``segmentation-mock serve``: run the mock under gunicorn.
+"""``segmentation-mock serve``: run the mock (granian in front of Flask; see serving.py).
 
 Every flag can also come from an environment variable ``SEGMENTATION_MOCK_<FLAG>``
 (``--data-file`` → ``SEGMENTATION_MOCK_DATA_FILE``); flags win over the environment,
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .http.faults import FaultSettingsError, parse_faults
+from .serving import READ_TIMEOUT
 from .config import (
     DEMO_STORE_HASH,
     ConfigError,
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the mock server",
         description=(
-            "Serve the mock under gunicorn. With no store options, one demo store is created "
+            "Serve the mock (granian, in front of the Flask app). With no store options, one demo store is created "
             f"(store hash {DEMO_STORE_HASH!r}). Every option may also be set as an environment "
             f"variable {ENV_PREFIX}<OPTION>, e.g. {ENV_PREFIX}PORT=9000."
         ),
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", default=_env("seed"), help="load this fixture (YAML or JSON) at start-up; see /_mock/seed")
     serve.add_argument("--workers", type=int, default=int(_env("workers", 1)), help="worker processes")
     serve.add_argument("--threads", type=int, default=int(_env("threads", 4)), help="threads per worker")
+    serve.add_argument("--read-timeout", type=float, default=float(_env("read_timeout", READ_TIMEOUT)),
+                       help="seconds a client has to send a request's headers, and again its body; "
+                       "a later one is dropped (headers) or answered 400 (body), and holds no thread meanwhile")
     serve.add_argument("--rate-limit-quota", type=int, default=_env("rate_limit_quota"), help="requests per window per store [150]")
     serve.add_argument("--rate-limit-window-ms", type=int, default=_env("rate_limit_window_ms"), help="window length [30000]")
     serve.add_argument(
@@ -154,6 +158,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     config.seed_file = args.seed or data.get("seed")
     if args.workers < 1 or args.threads < 1:
         raise ConfigError("--workers and --threads must be at least 1")
+    if not 0.5 <= args.read_timeout <= 60:
+        raise ConfigError(f"--read-timeout {args.read_timeout:g} is out of range (0.5 to 60 seconds)")
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port} is not a port (0 to 65535; 0 picks a free one)")
     if args.workers > 1 and not config.data_file:
@@ -212,68 +218,102 @@ def startup_problem(config: MockConfig, host: str, port: int, tls: tuple[str, st
     return ""
 
 
+def free_port(host: str) -> int:
+    """A port the system says is free now (granian binds each worker itself: port 0 would
+    give every worker a different one)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _announce_when_listening(text: str, host: str, port: int, patience: float = 60.0) -> None:
+    import socket
+    import threading
+    import time
+
+    def wait_then_print() -> None:
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host), port), timeout=1):
+                    print(text, flush=True)
+                    return
+            except OSError:
+                time.sleep(0.02)
+
+    threading.Thread(target=wait_then_print, name="banner", daemon=True).start()
+
+
+BACKPRESSURE = 512
+
+
+class MemoryLost(SystemExit):
+    """The server stopped because a worker of the in-memory backend died (exit status 3)."""
+
+
 def serve(
-    config: MockConfig, host: str, port: int, workers: int, threads: int, tls: tuple[str, str] | None = None
+    config: MockConfig, host: str, port: int, workers: int, threads: int, tls: tuple[str, str] | None = None,
+    read_timeout: float = READ_TIMEOUT,
 ) -> None:
-    from gunicorn.app.base import BaseApplication
+    from granian import Granian
+    from granian.constants import Interfaces, SSLProtocols
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
 
     from .http.app import create_app
+    from .serving import RsgiAdapter
 
     if config.seed_file and config.data_file:
         # Seed the shared file once, here, rather than once per worker process.
         create_app(config).extensions["segmentation_mock"]["storage"].close()
         config.seed_file = None
+    port = port or free_port(host)
 
-    class MockApplication(BaseApplication):
-        def load_config(self) -> None:
-            settings = {
-                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                "graceful_timeout": 5,
-                "timeout": 60,
-                "keepalive": 5,
-                "accesslog": None,
-                "loglevel": "warning",
-                "when_ready": lambda server: print(
-                    banner(config, host, _bound_port(server, port), tls[0] if tls else None), flush=True
-                ),
-            }
-            if tls:
-                settings["certfile"], settings["keyfile"] = tls
-            if not config.data_file:
-                settings["child_exit"] = _stop_when_memory_is_lost
-            for key, value in settings.items():
-                self.cfg.set(key, value)
+    def load(_target: str) -> RsgiAdapter:  # in each worker process, after the fork
+        app = create_app(config)
+        # Long-lived start-up objects (the compiled document, validators) move out of the
+        # collector's reach, so collections triggered by requests stay cheap.
+        gc.collect()
+        gc.freeze()
+        return RsgiAdapter(app, threads, config.max_body_bytes, read_timeout, config.control_body_bytes)
 
-        def load(self):
-            app = create_app(config)
-            # Long-lived start-up objects (the compiled document, validators) move out of the
-            # collector's reach, so collections triggered by requests stay cheap.
-            gc.collect()
-            gc.freeze()
-            return app
-
-    MockApplication().run()
-
-
-def _stop_when_memory_is_lost(server: Any, worker: Any) -> None:
-    """The in-memory backend lives in its worker: a worker that dies outside a shutdown
-    (killed, out of memory, timed out) took the stores with it. Stop the server with a
-    clear message rather than let a fresh worker serve an empty store as if nothing happened."""
-    from gunicorn.errors import HaltServer
-
-    if server.LISTENERS:  # a shutdown closes the listeners before it stops the workers
-        raise HaltServer("a worker of the in-memory backend died and its data with it; the server stops rather than "
-                         "serve an empty store (use --data-file for state that survives)", 3)
-
-
-def _bound_port(server: Any, requested: int) -> int:
+    server = Granian(
+        "mock_server.serving:RsgiAdapter",  # a name for granian's logs; load() builds the app
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=workers,
+        websockets=False,
+        backlog=1024,
+        # Connections in flight per worker, half-sent ones included; past it granian stops
+        # accepting until one ends. With bodies capped at 1 MiB, a worker's buffers stay bounded.
+        backpressure=BACKPRESSURE,
+        http1_settings=HTTP1Settings(header_read_timeout=int(read_timeout * 1000)),
+        log_level=LogLevels.warning,
+        log_access=False,
+        ssl_cert=Path(tls[0]) if tls else None,
+        ssl_key=Path(tls[1]) if tls else None,
+        ssl_protocol_min=SSLProtocols.tls12,  # the platform's own floor; granian's default is 1.3
+        # SQLite state survives a worker's death: granian starts another. In-memory state
+        # does not: the server stops (below) rather than serve an empty store.
+        respawn_failed_workers=bool(config.data_file),
+        workers_kill_timeout=5,
+    )
+    # The banner is the signal that the server answers (scripts and tests wait for it), so it
+    # is printed once a worker accepts connections, not when granian starts spawning them.
+    server.on_startup(lambda: _announce_when_listening(banner(config, host, port, tls[0] if tls else None), host, port))
     try:
-        return server.LISTENERS[0].sock.getsockname()[1]
-    except (AttributeError, IndexError, OSError):  # pragma: no cover - gunicorn internals moved
-        return requested
+        server.serve(target_loader=load, wrap_loader=True)
+    except SystemExit as stop:
+        if server.interrupt_children and not config.data_file:
+            raise MemoryLost(
+                "segmentation-mock: a worker of the in-memory backend died and its data with it; the server stops "
+                "rather than serve an empty store (use --data-file for state that survives)"
+            ) from None
+        raise stop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
                 parser.exit(2, f"segmentation-mock: error: {problem}\n")
             if config.data_file:
                 config.seed_file = None  # the check above has seeded the shared file already
-            serve(config, args.host, args.port, args.workers, args.threads, tls)
+            serve(config, args.host, args.port, args.workers, args.threads, tls, args.read_timeout)
+        except MemoryLost as lost:
+            print(lost.code, file=sys.stderr, flush=True)
+            return 3
         finally:
             # Worker processes leave through here too: only the server's own exit removes it.
             if temporary is not None and os.getpid() == master:

@@ -29,6 +29,9 @@ DEMO_TOKEN = "demo-modify-token"
 DEMO_READONLY_TOKEN = "demo-readonly-token"
 
 
+CONTROL_BODY_BYTES = 512 * 1024 * 1024  # a seed of a million profiles is about 150 MB of JSON
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     store_hash: str
@@ -43,7 +46,8 @@ class MockConfig:
     )
     data_file: str | None = None
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = 1024 * 1024  # the API's request bodies (413 past it)
+    control_body_bytes: int = CONTROL_BODY_BYTES  # the control plane's (a large seed)
     seed_file: str | None = None
     faults: dict = field(default_factory=dict)  # default fault settings for every store (see http/faults.py)
     journal_size: int = 1000

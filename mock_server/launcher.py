@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-RUNTIME = ("flask", "openapi_core", "gunicorn")
+RUNTIME = ("flask", "openapi_core", "granian")
 
 
 def main() -> int:

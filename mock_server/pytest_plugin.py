@@ -8,7 +8,7 @@
   and `httpx` call to ``https://api.bigcommerce.com/stores/test-store/v3/...`` is answered
   by the mock in this process, with no server and no port, for the duration of the test.
 
-``--segmentation-mock-subprocess`` runs the mock under gunicorn in a subprocess instead
+``--segmentation-mock-subprocess`` runs the mock under granian in a subprocess instead
 of in-process.
 
 The mock's runtime (Flask, openapi-core, ...) is imported only when a test asks for one
@@ -32,7 +32,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--segmentation-mock-subprocess",
         action="store_true",
         default=False,
-        help="run the segmentation mock in a subprocess (gunicorn) instead of in-process",
+        help="run the segmentation mock in a subprocess (granian) instead of in-process",
     )
 
 

@@ -6,7 +6,7 @@
         requests.get(mock.base_url + "/segments", headers=mock.headers())
 
 In-process by default (a threaded server on a free loopback port); ``subprocess=True``
-runs ``python -m mock_server serve`` instead (gunicorn, as in production). The pytest
+runs ``python -m mock_server serve`` instead (granian, as in production). The pytest
 fixtures built on it are in ``mock_server.pytest_plugin``.
 """
 

@@ -62,12 +62,12 @@ def test_the_distribution_requires_only_the_suites_runtime(wheel):
     requires = [line.split(":", 1)[1].strip() for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist:")]
     base = [r for r in requires if "extra ==" not in r]
-    for runtime in ("flask", "openapi-core", "gunicorn", "cryptography"):
+    for runtime in ("flask", "openapi-core", "granian", "cryptography"):
         assert not any(r.lower().startswith(runtime) for r in base), base
         assert any(r.lower().startswith(runtime) and "extra == 'mock'" in r.replace('"', "'") for r in requires), requires
 
 
-MOCK_RUNTIME = ("flask", "gunicorn", "openapi_core", "cryptography")  # Werkzeug comes with Schemathesis
+MOCK_RUNTIME = ("flask", "granian", "openapi_core", "cryptography")  # Werkzeug comes with Schemathesis
 BLOCKER = f"""
 import sys
 
@@ -83,7 +83,7 @@ sys.meta_path.insert(0, _WithoutTheMocksRuntime())
 
 @pytest.fixture
 def without_the_mocks_runtime(tmp_path):
-    """An environment in which Flask, gunicorn, openapi-core and cryptography
+    """An environment in which Flask, granian, openapi-core and cryptography
     cannot be imported, as after `pip install bc-segmentation-harness` without extras."""
     blocker = tmp_path / "blocker"
     blocker.mkdir()

@@ -25,6 +25,7 @@ from ..domain import (
     TooManyItems,
     Unprocessable,
 )
+from ..serving import UNREADABLE_BODY
 from ..storage.base import Storage
 from .contract import Contract
 from .handlers import HANDLERS, ApiCall
@@ -104,6 +105,9 @@ def create_api_blueprint(
         length = request.content_length
         if length is not None and length > settings.max_body_bytes:
             raise too_large
+        unreadable = request.environ.get(UNREADABLE_BODY)  # the server could not read it (too slow, malformed)
+        if unreadable:
+            raise ApiError(400, "The request body could not be read.", {"body": unreadable})
         # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
         try:
             raw = request.stream.read(length if length is not None else settings.max_body_bytes + 1)

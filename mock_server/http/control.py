@@ -26,12 +26,13 @@ import secrets
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from segmentation_contract import spec_path
 
 from ..domain import DomainError, ResourceNotFound, Segmentation
 from ..domain.fixtures import parse_store_fixture, snapshot_store, write_store
+from ..serving import UNREADABLE_BODY
 from ..storage.base import SCOPES, Storage
 from .api import json_response
 from .faults import Faults, FaultSettingsError, parse_faults
@@ -49,10 +50,25 @@ class ControlError(Exception):
 
 
 def _body() -> Any:
+    unreadable = request.environ.get(UNREADABLE_BODY)  # the server could not read it (too slow, malformed)
+    if unreadable:
+        raise ControlError(400, f"the body could not be read: {unreadable}")
+    limit = current_app.extensions["segmentation_mock"]["config"].control_body_bytes
+    if (request.content_length or 0) > limit:
+        raise ControlError(413, f"the body is over the control plane's limit of {limit} bytes")
+    chunks, size = [], 0
     try:
-        raw = request.get_data()
+        while size <= limit:  # in pieces: a read of `limit` bytes would allocate them all at once
+            chunk = request.stream.read(64 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except (OSError, ValueError) as exc:  # a malformed chunked body
         raise ControlError(400, f"the body could not be read: {exc}") from None
+    raw = b"".join(chunks)
+    if len(raw) > limit:
+        raise ControlError(413, f"the body is over the control plane's limit of {limit} bytes")
     if not raw.strip():
         return {}
     media = (request.mimetype or "").lower()

@@ -8,14 +8,53 @@ transaction that raises has written nothing.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import itertools
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from ..domain.model import Customer, Segment, ShopperProfile
 from .base import PromotionStore, Storage, StoreTx, TokenInfo
+
+
+class Ranked:
+    """Keys in ascending rank, for pages that cost the same at any offset: a page is a
+    slice. A key ranked after the last (every create) is an append; another change is a
+    binary search and a move of the list's tail; a large removal is one filtering pass."""
+
+    BULK = 64  # removals past this rebuild the list in one pass
+
+    def __init__(self, rank: Callable) -> None:
+        self.rank = rank
+        self.keys: list = []
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, key) -> None:
+        if not self.keys or self.rank(self.keys[-1]) < self.rank(key):
+            self.keys.append(key)
+        else:
+            bisect.insort(self.keys, key, key=self.rank)
+
+    def discard_many(self, keys: Iterable) -> None:
+        keys = set(keys)
+        if len(keys) > self.BULK:
+            self.keys = [k for k in self.keys if k not in keys]
+            return
+        for key in keys:
+            i = bisect.bisect_left(self.keys, self.rank(key), key=self.rank)
+            if i < len(self.keys) and self.keys[i] == key:
+                del self.keys[i]
+
+    def page(self, offset: int, limit: int) -> list:
+        return self.keys[offset : offset + limit]
+
+
+def _identity(value):
+    return value
 
 
 class _StoreData:
@@ -27,10 +66,13 @@ class _StoreData:
         self.profiles: dict[str, ShopperProfile] = {}
         self.profile_order: dict[str, int] = {}
         self.profile_by_customer: dict[int, str] = {}
+        self.profile_keys = Ranked(self.profile_order.__getitem__)  # every profile, for pages
         self.members: dict[str, set[str]] = {}  # segment id -> profile ids
+        self.member_keys: dict[str, Ranked] = {}  # segment id -> its profile ids in profile order, for pages
         self.segments_of: dict[str, set[str]] = {}  # profile id -> segment ids
         self.customers: dict[int, Customer] = {}  # ascending IDs, so insertion order
         self.customer_by_email: dict[str, int] = {}
+        self.customer_keys = Ranked(_identity)  # every customer ID, for pages
         self.last_customer_id = 0
         self.promotions: dict[int, dict] = {}  # ascending IDs
         self.counters: dict[str, int] = {}
@@ -68,6 +110,7 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             self.d.segment_order[segment.id] = next(self.d.order)
             self.d.segment_by_name[segment.name] = segment.id
             self.d.members[segment.id] = set()
+            self.d.member_keys[segment.id] = Ranked(self.d.profile_order.__getitem__)
 
     def replace_segments(self, segments):
         for segment in segments:  # drop every old name first: a batch may swap names
@@ -84,13 +127,14 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             segment = self.d.segments.pop(sid)
             del self.d.segment_order[sid]
             del self.d.segment_by_name[segment.name]
+            del self.d.member_keys[sid]
             for pid in self.d.members.pop(sid):
                 self.d.segments_of[pid].discard(sid)
         return len(doomed)
 
     # shopper profiles
     def profiles_page(self, offset, limit):
-        return len(self.d.profiles), _page(self.d.profiles.values(), len(self.d.profiles), offset, limit)
+        return len(self.d.profiles), [self.d.profiles[p] for p in self.d.profile_keys.page(offset, limit)]
 
     def profiles_by_id(self, ids):
         return {i: self.d.profiles[i] for i in ids if i in self.d.profiles}
@@ -104,6 +148,7 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             self.d.profile_order[profile.id] = next(self.d.order)
             self.d.profile_by_customer[profile.customer_id] = profile.id
             self.d.segments_of[profile.id] = set()
+            self.d.profile_keys.add(profile.id)
 
     def touch_profiles(self, ids, updated_at):
         for pid in ids:
@@ -112,6 +157,13 @@ class MemoryStoreTx(StoreTx, PromotionStore):
 
     def delete_profiles(self, ids):
         doomed = list(self.d.profiles) if ids is None else [i for i in dict.fromkeys(ids) if i in self.d.profiles]
+        left: dict[str, list[str]] = {}  # segment -> its members that go
+        for pid in doomed:
+            for sid in self.d.segments_of[pid]:
+                left.setdefault(sid, []).append(pid)
+        for sid, pids in left.items():  # while the ranks are still there
+            self.d.member_keys[sid].discard_many(pids)
+        self.d.profile_keys.discard_many(doomed)
         for pid in doomed:
             profile = self.d.profiles.pop(pid)
             del self.d.profile_order[pid]
@@ -122,8 +174,8 @@ class MemoryStoreTx(StoreTx, PromotionStore):
 
     # memberships
     def segment_members_page(self, segment_id, offset, limit):
-        ordered = sorted(self.d.members[segment_id], key=self.d.profile_order.__getitem__)
-        return len(ordered), [self.d.profiles[p] for p in ordered[offset : offset + limit]]
+        keys = self.d.member_keys[segment_id]
+        return len(keys), [self.d.profiles[p] for p in keys.page(offset, limit)]
 
     def profile_segments_page(self, profile_id, offset, limit):
         ordered = sorted(self.d.segments_of[profile_id], key=self.d.segment_order.__getitem__)
@@ -134,13 +186,16 @@ class MemoryStoreTx(StoreTx, PromotionStore):
         return {p for p in profile_ids if p in members}
 
     def add_members(self, segment_id, profile_ids):
-        self.d.members[segment_id].update(profile_ids)
-        for pid in profile_ids:
+        members, keys = self.d.members[segment_id], self.d.member_keys[segment_id]
+        for pid in sorted({p for p in profile_ids if p not in members}, key=self.d.profile_order.__getitem__):
+            members.add(pid)
+            keys.add(pid)
             self.d.segments_of[pid].add(segment_id)
 
     def remove_members(self, segment_id, profile_ids):
         members = self.d.members[segment_id]
         removed = list(members) if profile_ids is None else [p for p in dict.fromkeys(profile_ids) if p in members]
+        self.d.member_keys[segment_id].discard_many(removed)
         for pid in removed:
             members.discard(pid)
             self.d.segments_of[pid].discard(segment_id)
@@ -156,7 +211,7 @@ class MemoryStoreTx(StoreTx, PromotionStore):
     # customers
     def customers_page(self, ids, offset, limit):
         if ids is None:
-            return len(self.d.customers), _page(self.d.customers.values(), len(self.d.customers), offset, limit)
+            return len(self.d.customers), [self.d.customers[c] for c in self.d.customer_keys.page(offset, limit)]
         ordered = sorted({i for i in ids if i in self.d.customers})
         return len(ordered), [self.d.customers[i] for i in ordered[offset : offset + limit]]
 
@@ -195,12 +250,16 @@ class MemoryStoreTx(StoreTx, PromotionStore):
         for customer in customers:
             self.d.customers[customer.id] = customer
             self.d.customer_by_email[customer.email.lower()] = customer.id
+            self.d.customer_keys.add(customer.id)
 
     def delete_customers(self, ids):
+        gone = []
         for cid in dict.fromkeys(ids):
             customer = self.d.customers.pop(cid, None)
             if customer is not None:
                 del self.d.customer_by_email[customer.email.lower()]
+                gone.append(cid)
+        self.d.customer_keys.discard_many(gone)
 
 
     # promotions (documents are copied in and out: callers may change theirs)

@@ -70,9 +70,13 @@ CREATE TABLE IF NOT EXISTS memberships (
     store TEXT NOT NULL,
     segment_id TEXT NOT NULL,
     profile_id TEXT NOT NULL,
+    profile_seq INTEGER NOT NULL DEFAULT 0,  -- the profile's place in the list: a segment's profiles page by it
     PRIMARY KEY (store, segment_id, profile_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_profile ON memberships (store, profile_id);
+-- Lists page along these indexes: a page reads its rows and no others (see _paged).
+CREATE INDEX IF NOT EXISTS profiles_in_order ON profiles (store, seq);
+CREATE INDEX IF NOT EXISTS segments_in_order ON segments (store, seq);
 CREATE TABLE IF NOT EXISTS customers (
     store TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -97,6 +101,12 @@ CREATE TABLE IF NOT EXISTS promotions (
 CREATE TABLE IF NOT EXISTS counters (
     store TEXT NOT NULL,
     name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (store, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sizes (  -- the length of each long list, kept with every write
+    store TEXT NOT NULL,
+    name TEXT NOT NULL,  -- 'profiles', 'customers', 'members:<segment id>'
     value INTEGER NOT NULL,
     PRIMARY KEY (store, name)
 ) WITHOUT ROWID;
@@ -128,17 +138,38 @@ class SqliteStoreTx(StoreTx, PromotionStore):
     def _one(self, sql: str, *args):
         return self.c.execute(sql, (self.s, *args)).fetchone()[0]
 
-    def _paged(self, count_sql: str, rows_sql: str, args: tuple, offset: int, limit: int, make):
-        total = self._one(count_sql, *args)
+    def _size(self, name: str) -> int:
+        row = self.c.execute("SELECT value FROM sizes WHERE store = ? AND name = ?", (self.s, name)).fetchone()
+        return row[0] if row else 0
+
+    def _grow(self, name: str, by: int) -> None:
+        if by:
+            self.c.execute(
+                "INSERT INTO sizes (store, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (store, name) DO UPDATE SET value = value + excluded.value",
+                (self.s, name, by),
+            )
+
+    def _paged(self, count_sql: str | int, rows_sql: str, args: tuple, offset: int, limit: int, make):
+        """A page of ``rows_sql`` (which ends in ``ORDER BY <key>``). SQLite reaches an
+        OFFSET by stepping over every row before it, so a page past the middle is read
+        from the other end (``ORDER BY <key> DESC``) and turned around: the first and the
+        last pages cost the same at any size, a page in the middle the most."""
+        total = count_sql if isinstance(count_sql, int) else self._one(count_sql, *args)
         if offset >= total:
             return total, []
-        return total, [make(*row) for row in self._all(rows_sql + " LIMIT ? OFFSET ?", *args, limit, offset)]
+        if offset <= total // 2:
+            return total, [make(*row) for row in self._all(rows_sql + " LIMIT ? OFFSET ?", *args, limit, offset)]
+        end = min(total, offset + limit)
+        rows = self._all(rows_sql + " DESC LIMIT ? OFFSET ?", *args, end - offset, total - end)
+        return total, [make(*row) for row in reversed(rows)]
 
-    def _filtered_page(self, table, columns, ids, order, offset, limit, make):
-        """A page of a table, optionally only the rows whose ``id`` is in ``ids``."""
+    def _filtered_page(self, table, columns, ids, order, offset, limit, make, size=None):
+        """A page of a table, optionally only the rows whose ``id`` is in ``ids``; ``size``
+        names the table's kept length, read instead of counting every row."""
         where, args = ("", ()) if ids is None else (f" AND id IN {IN_LIST}", (_json(ids),))
         return self._paged(
-            f"SELECT count(*) FROM {table} WHERE store = ?{where}",
+            self._size(size) if size and ids is None else f"SELECT count(*) FROM {table} WHERE store = ?{where}",
             f"SELECT {columns} FROM {table} WHERE store = ?{where} ORDER BY {order}",
             args,
             offset,
@@ -180,13 +211,16 @@ class SqliteStoreTx(StoreTx, PromotionStore):
     def delete_segments(self, ids):
         if ids is None:
             self.c.execute("DELETE FROM memberships WHERE store = ?", (self.s,))
+            self.c.execute("DELETE FROM sizes WHERE store = ? AND name LIKE 'members:%'", (self.s,))
             return self.c.execute("DELETE FROM segments WHERE store = ?", (self.s,)).rowcount
         self.c.execute(f"DELETE FROM memberships WHERE store = ? AND segment_id IN {IN_LIST}", (self.s, _json(ids)))
+        self.c.execute("DELETE FROM sizes WHERE store = ? AND name IN (SELECT 'members:' || value FROM json_each(?))",
+                       (self.s, _json(ids)))
         return self.c.execute(f"DELETE FROM segments WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
 
     # shopper profiles
     def profiles_page(self, offset, limit):
-        return self._filtered_page("profiles", PROFILE_COLUMNS, None, "seq", offset, limit, ShopperProfile)
+        return self._filtered_page("profiles", PROFILE_COLUMNS, None, "seq", offset, limit, ShopperProfile, "profiles")
 
     def profiles_by_id(self, ids):
         rows = self._all(f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE store = ? AND id IN {IN_LIST}", _json(ids))
@@ -202,6 +236,7 @@ class SqliteStoreTx(StoreTx, PromotionStore):
             f"INSERT INTO profiles (store, {PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
             [(self.s, p.id, p.customer_id, p.created_at, p.updated_at) for p in profiles],
         )
+        self._grow("profiles", len(profiles))
 
     def touch_profiles(self, ids, updated_at):
         self.c.execute(
@@ -211,17 +246,27 @@ class SqliteStoreTx(StoreTx, PromotionStore):
     def delete_profiles(self, ids):
         if ids is None:
             self.c.execute("DELETE FROM memberships WHERE store = ?", (self.s,))
-            return self.c.execute("DELETE FROM profiles WHERE store = ?", (self.s,)).rowcount
+            self.c.execute("DELETE FROM sizes WHERE store = ? AND name LIKE 'members:%'", (self.s,))
+            deleted = self.c.execute("DELETE FROM profiles WHERE store = ?", (self.s,)).rowcount
+            self._grow("profiles", -deleted)
+            return deleted
+        for segment_id, count in self._all(
+            f"SELECT segment_id, count(*) FROM memberships WHERE store = ? AND profile_id IN {IN_LIST} GROUP BY segment_id",
+            _json(ids),
+        ):
+            self._grow(f"members:{segment_id}", -count)
         self.c.execute(f"DELETE FROM memberships WHERE store = ? AND profile_id IN {IN_LIST}", (self.s, _json(ids)))
-        return self.c.execute(f"DELETE FROM profiles WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
+        deleted = self.c.execute(f"DELETE FROM profiles WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
+        self._grow("profiles", -deleted)
+        return deleted
 
     # memberships
     def segment_members_page(self, segment_id, offset, limit):
         return self._paged(
-            "SELECT count(*) FROM memberships WHERE store = ? AND segment_id = ?",
+            self._size(f"members:{segment_id}"),
             "SELECT p.id, p.customer_id, p.created_at, p.updated_at FROM memberships m "
-            "JOIN profiles p ON p.store = m.store AND p.id = m.profile_id "
-            "WHERE m.store = ? AND m.segment_id = ? ORDER BY p.seq",
+            "JOIN profiles p ON p.seq = m.profile_seq "
+            "WHERE m.store = ? AND m.segment_id = ? ORDER BY m.profile_seq",
             (segment_id,),
             offset,
             limit,
@@ -249,10 +294,12 @@ class SqliteStoreTx(StoreTx, PromotionStore):
         return {row[0] for row in rows}
 
     def add_members(self, segment_id, profile_ids):
-        self.c.executemany(
-            "INSERT INTO memberships (store, segment_id, profile_id) VALUES (?, ?, ?)",
-            [(self.s, segment_id, pid) for pid in profile_ids],
-        )
+        added = self.c.execute(
+            "INSERT INTO memberships (store, segment_id, profile_id, profile_seq) "
+            f"SELECT store, ?, id, seq FROM profiles WHERE store = ? AND id IN {IN_LIST}",
+            (segment_id, self.s, _json(profile_ids)),
+        ).rowcount
+        self._grow(f"members:{segment_id}", added)
 
     def remove_members(self, segment_id, profile_ids):
         if profile_ids is None:
@@ -273,6 +320,7 @@ class SqliteStoreTx(StoreTx, PromotionStore):
             f"DELETE FROM memberships WHERE store = ? AND segment_id = ? AND profile_id IN {IN_LIST}",
             (self.s, segment_id, _json(removed_ids)),
         )
+        self._grow(f"members:{segment_id}", -len(removed_ids))
         return removed_ids
 
     def segment_ids_of_profiles(self, profile_ids):
@@ -288,14 +336,14 @@ class SqliteStoreTx(StoreTx, PromotionStore):
 
     # customers
     def customers_page(self, ids, offset, limit):
-        return self._filtered_page("customers", CUSTOMER_COLUMNS, ids, "id", offset, limit, _customer)
+        return self._filtered_page("customers", CUSTOMER_COLUMNS, ids, "id", offset, limit, _customer, "customers")
 
     def customers_by_id(self, ids):
         rows = self._all(f"SELECT {CUSTOMER_COLUMNS} FROM customers WHERE store = ? AND id IN {IN_LIST}", _json(ids))
         return {row[0]: _customer(*row) for row in rows}
 
     def clear(self):
-        for table in ("memberships", "segments", "profiles", "customers", "promotions", "counters"):
+        for table in ("memberships", "segments", "profiles", "customers", "promotions", "counters", "sizes"):
             self.c.execute(f"DELETE FROM {table} WHERE store = ?", (self.s,))
         self.c.execute("UPDATE stores SET last_customer_id = 0 WHERE hash = ?", (self.s,))
 
@@ -338,9 +386,11 @@ class SqliteStoreTx(StoreTx, PromotionStore):
                 for c in customers
             ],
         )
+        self._grow("customers", len(customers))
 
     def delete_customers(self, ids):
-        self.c.execute(f"DELETE FROM customers WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids)))
+        deleted = self.c.execute(f"DELETE FROM customers WHERE store = ? AND id IN {IN_LIST}", (self.s, _json(ids))).rowcount
+        self._grow("customers", -deleted)
 
 
     # promotions
@@ -400,9 +450,24 @@ class SqliteStorage(Storage):
         self._local = threading.local()
         with self._connection() as conn:
             conn.executescript(SCHEMA)
+        with self._begin(write=True) as conn:  # one process migrates an older file; the others find it done
             # A file written before customers kept the platform's other fields: add their column.
             if "extra" not in {row[1] for row in conn.execute("PRAGMA table_info(customers)")}:
                 conn.execute("ALTER TABLE customers ADD COLUMN extra TEXT NOT NULL DEFAULT '{}'")
+            # A file written before memberships kept their profile's place: add it and fill it in.
+            if "profile_seq" not in {row[1] for row in conn.execute("PRAGMA table_info(memberships)")}:
+                conn.execute("ALTER TABLE memberships ADD COLUMN profile_seq INTEGER NOT NULL DEFAULT 0")
+                conn.execute("UPDATE memberships SET profile_seq = (SELECT seq FROM profiles p "
+                             "WHERE p.store = memberships.store AND p.id = memberships.profile_id)")
+            conn.execute("CREATE INDEX IF NOT EXISTS memberships_in_order ON memberships (store, segment_id, profile_seq)")
+            # A file written before the lists' lengths were kept (no marker): count them once.
+            if conn.execute("SELECT 1 FROM sizes WHERE store = '' AND name = 'kept'").fetchone() is None:
+                conn.execute("DELETE FROM sizes")
+                conn.execute("INSERT INTO sizes SELECT store, 'profiles', count(*) FROM profiles GROUP BY store")
+                conn.execute("INSERT INTO sizes SELECT store, 'customers', count(*) FROM customers GROUP BY store")
+                conn.execute("INSERT INTO sizes SELECT store, 'members:' || segment_id, count(*) FROM memberships "
+                             "GROUP BY store, segment_id")
+                conn.execute("INSERT INTO sizes VALUES ('', 'kept', 1)")
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -463,6 +528,7 @@ class SqliteStorage(Storage):
         with self._begin(write=True) as conn:
             for table in ("memberships", "segments", "profiles", "customers", "rate_windows", "promotions", "counters"):
                 conn.execute(f"DELETE FROM {table}{where}", args)
+            conn.execute("DELETE FROM sizes WHERE store != ''" + ("" if store_hash is None else " AND store = ?"), args)
             conn.execute(
                 "UPDATE stores SET last_customer_id = 0" + ("" if store_hash is None else " WHERE hash = ?"), args
             )

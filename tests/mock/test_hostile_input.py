@@ -155,3 +155,16 @@ def test_a_malformed_chunked_body_is_400_in_the_envelope(mock):
         status_line, _, rest = answer.decode("utf-8", "replace").partition("\r\n")
         assert status_line.split()[1] == "400", answer[:500]
         assert json.loads(rest.split("\r\n\r\n", 1)[1])["status"] == 400
+
+
+def test_the_control_plane_has_its_own_body_limit_and_says_413_past_it():
+    from mock_server.config import MockConfig
+    from mock_server.http.app import create_app
+
+    client = create_app(MockConfig(control_body_bytes=2000)).test_client()
+    fixture = {"stores": [{"store_hash": "demo", "segments": [{"name": f"s{i}"} for i in range(5)]}]}
+    assert client.post("/_mock/seed", json=fixture).status_code == 200
+    big = {"stores": [{"store_hash": "demo", "segments": [{"name": f"segment-{i}"} for i in range(200)]}]}
+    refused = client.post("/_mock/seed", json=big)
+    assert refused.status_code == 413 and "2000 bytes" in refused.get_json()["title"]
+    assert len(client.get("/_mock/snapshot?store_hash=demo").get_json()["stores"][0]["segments"]) == 5
