@@ -477,6 +477,9 @@ class SqliteStorage(Storage):
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA busy_timeout = 60000")
+            # Up to 128 MiB of pages per connection, taken only as used: a large seed inserts into
+            # indexes keyed by random UUIDs, which otherwise goes back to the file for every page.
+            conn.execute("PRAGMA cache_size = -131072")
             self._local.conn, self._local.pid = conn, os.getpid()
         yield conn
 
