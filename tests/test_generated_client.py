@@ -6,39 +6,24 @@ that does not fit it, fails here."""
 
 from __future__ import annotations
 
-import importlib
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from mock_server.storage import MemoryStorage
 from segmentation_contract import iter_operations, load_spec, spec_path
-from tests.support import STORE, TOKEN, serve_mock
+from tests.support import STORE, TOKEN, generated_client, serve_mock
 
-GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "big_commerce_customer_segmentation_v3_client"
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """The generated package, imported from a temporary directory."""
-    out = tmp_path_factory.mktemp("client") / "out"
-    env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run([str(GENERATOR), "generate", "--path", str(spec_path()), "--meta", "none", "--output-path", str(out)],
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    # Every schema and operation made it into the client: the generator warns when it drops one.
-    assert "Warning" not in result.stdout and "Unable to process" not in result.stdout, result.stdout[-3000:]
-    sys.path.insert(0, str(out.parent))
-    try:
-        yield lambda name: importlib.import_module(f"out.{name}" if name else "out")
-    finally:
-        sys.path.remove(str(out.parent))
-        for module in [m for m in sys.modules if m == "out" or m.startswith("out.")]:
-            del sys.modules[module]
+    with generated_client(spec_path(), tmp_path_factory.mktemp("client"), "out") as (status, output, load):
+        assert status == 0, output
+        # Every schema and operation made it into the client: the generator warns when it drops one.
+        assert "Warning" not in output and "Unable to process" not in output, output[-3000:]
+        yield load
 
 
 def test_every_operation_of_the_document_has_its_function_named_after_the_platforms_operation_id(generated):
