@@ -115,10 +115,14 @@ class RsgiAdapter:
             "wsgi.run_once": False,
         }
         for name, value in headers.items():
+            if "_" in name:  # `X_Auth_Token` would land on X-Auth-Token's key: dropped, as gunicorn and nginx do
+                continue
             key = name.upper().replace("-", "_")
             if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
                 key = "HTTP_" + key
             environ[key] = f"{environ[key]},{value}" if key in environ else value
+        if "HTTP_HOST" not in environ and scope.authority:  # HTTP/2 names the host in :authority
+            environ["HTTP_HOST"] = scope.authority
         return environ
 
     def call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

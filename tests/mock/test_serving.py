@@ -6,6 +6,8 @@ what HTTP itself cannot parse is refused without HTML."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import socket
 from urllib.parse import urlsplit
 
@@ -130,3 +132,18 @@ def test_what_http_cannot_parse_is_refused_without_html():
                 connection.sendall(request.encode())
                 status, headers, body = _answer(connection)
             assert status == expected and b"<html" not in body.lower()
+
+
+def test_a_header_spelled_with_underscores_does_not_stand_in_for_one_with_dashes():
+    with served() as (_, urls, _):
+        answer = requests.get(f"{urls[0]}/segments", headers={"X_Auth_Token": TOKEN}, timeout=10)
+        assert answer.status_code == 401
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed (.ci/run installs it)")
+def test_http2_without_tls_is_served_like_http1():
+    with served() as (_, urls, _):
+        result = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "-H", f"X-Auth-Token: {TOKEN}",
+                                 "-w", "\\n%{http_version}", f"{urls[0]}/segments"], capture_output=True, text=True, timeout=30)
+        body, version = result.stdout.rsplit("\n", 1)
+        assert version == "2" and json.loads(body)["data"] == []
