@@ -288,8 +288,9 @@ def serve(
         workers=workers,
         websockets=False,
         backlog=1024,
-        # Connections in flight per worker, half-sent ones included; past it granian stops
-        # accepting until one ends. With bodies capped at 1 MiB, a worker's buffers stay bounded.
+        # Connections a worker serves at once, half-sent ones included (measured: the 513th
+        # waits in the listen queue until one ends or times out). With API bodies capped at
+        # 1 MiB, a worker's buffers stay bounded.
         backpressure=BACKPRESSURE,
         http1_settings=HTTP1Settings(header_read_timeout=int(read_timeout * 1000)),
         log_level=LogLevels.warning,
