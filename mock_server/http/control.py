@@ -40,7 +40,7 @@ from .journal import Journal
 from .ratelimit import RateLimiter, RateLimitPolicy
 from .representations import customer_json, profile_json, segment_json
 from .ui import PAGE as DASHBOARD
-from .validation import RequestInvalid, check_encodable
+from .validation import RequestInvalid, check_encodable, may_hold_surrogates
 
 
 class ControlError(Exception):
@@ -74,7 +74,8 @@ def _body() -> Any:
     media = (request.mimetype or "").lower()
     try:
         body = yaml.safe_load(raw) if media in ("application/yaml", "application/x-yaml", "text/yaml") else json.loads(raw)
-        check_encodable(body)
+        if may_hold_surrogates(raw):  # a walk of a million-profile seed costs seconds: only when needed
+            check_encodable(body)
     except (ValueError, yaml.YAMLError) as exc:
         raise ControlError(400, f"the body is not valid {'YAML' if 'yaml' in media else 'JSON'}: {exc}") from None
     except RecursionError:

@@ -28,6 +28,14 @@ from .contract import CompiledOperation, CompiledParameter
 
 _DIGITS = re.compile(r"[0-9]+")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# JSON's and YAML's escapes for a code point in the surrogate range (YAML also has \U0000D800).
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\\U0000[dD][89a-fA-F]")
+
+
+def may_hold_surrogates(raw: bytes) -> bool:
+    """Whether a UTF-8 body could decode (as JSON or YAML) to a lone surrogate: only an
+    escape can make one, so a body without such an escape needs no walk."""
+    return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
 BLANKS = " \t\n\v\f\r"  # the document's whitespace: ASCII only
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..domain.model import Customer, Segment, ShopperProfile
+from ..domain.model import EXTRA_CUSTOMER_FIELDS, Customer, Segment, ShopperProfile
 
 
 def _customer(*row) -> Customer:
@@ -28,9 +28,16 @@ def _customer(*row) -> Customer:
     return Customer(*row[:7], **extra)
 
 
+_EXTRA_DEFAULTS = tuple((name, Customer.__dataclass_fields__[name].default) for name in EXTRA_CUSTOMER_FIELDS)
+
+
 def _extra(customer: Customer) -> str:
-    extra = customer.extra()
-    if extra["channel_ids"] is not None:
+    """The fields after ``date_modified`` that differ from their defaults, as JSON (most
+    customers have none: a seed of a million writes ``{}`` a million times, quickly)."""
+    extra = {name: value for name, default in _EXTRA_DEFAULTS if (value := getattr(customer, name)) != default}
+    if not extra:
+        return "{}"
+    if extra.get("channel_ids") is not None:
         extra["channel_ids"] = list(extra["channel_ids"])
     return json.dumps(extra, separators=(",", ":"))
 from .base import PromotionStore, Storage, StoreTx, TokenInfo

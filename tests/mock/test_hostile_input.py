@@ -89,6 +89,10 @@ def test_the_control_plane_refuses_bad_bodies_with_400(mock):
     assert requests.post(seed, data=deep, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
     surrogate = b'{"stores": [{"store_hash": "x\\ud800"}]}'
     assert requests.post(seed, data=surrogate, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
+    for escape in (b"\\ud800", b"\\U0000D800"):  # YAML has both escapes
+        yaml_surrogate = b'stores: [{store_hash: "x' + escape + b'"}]'
+        refused = requests.post(seed, data=yaml_surrogate, headers={"Content-Type": "application/yaml"}, timeout=30)
+        assert refused.status_code == 400 and "surrogate" in refused.text, refused.text
     huge = {"stores": [{"store_hash": STORE, "customers": [{"id": 2**63, "email": "a@b", "first_name": "A", "last_name": "B"}]}]}
     assert requests.post(seed, json=huge, timeout=30).status_code == 400
     assert requests.get(f"{mock.url}/_mock/health", timeout=30).status_code == 200
