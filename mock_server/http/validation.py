@@ -33,9 +33,13 @@ _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\\U0000[dD][89a-fA-F]"
 
 
 def may_hold_surrogates(raw: bytes) -> bool:
-    """Whether a UTF-8 body could decode (as JSON or YAML) to a lone surrogate: only an
-    escape can make one, so a body without such an escape needs no walk."""
-    return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    """Whether a body could decode (as JSON or YAML) to a lone surrogate: in UTF-8 only an
+    escape can make one, so a body without such an escape needs no walk. Both parsers also
+    read UTF-16 and UTF-32 (whose escapes the pattern would miss): a NUL byte, which such
+    text always has, means a walk."""
+    return b"\x00" in raw or _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+
+
 BLANKS = " \t\n\v\f\r"  # the document's whitespace: ASCII only
 
 

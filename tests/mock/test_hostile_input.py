@@ -89,6 +89,8 @@ def test_the_control_plane_refuses_bad_bodies_with_400(mock):
     assert requests.post(seed, data=deep, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
     surrogate = b'{"stores": [{"store_hash": "x\\ud800"}]}'
     assert requests.post(seed, data=surrogate, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
+    utf16 = '{"stores": [{"store_hash": "x\\ud800"}]}'.encode("utf-16")  # JSON in UTF-16: the escape's bytes differ
+    assert requests.post(seed, data=utf16, headers={"Content-Type": "application/json"}, timeout=30).status_code == 400
     for escape in (b"\\ud800", b"\\U0000D800"):  # YAML has both escapes
         yaml_surrogate = b'stores: [{store_hash: "x' + escape + b'"}]'
         refused = requests.post(seed, data=yaml_surrogate, headers={"Content-Type": "application/yaml"}, timeout=30)
