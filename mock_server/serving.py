@@ -66,7 +66,7 @@ class RsgiAdapter:
             environ["wsgi.input"] = io.BytesIO(body)
             if problem:
                 environ[UNREADABLE_BODY] = problem
-        if self.pool is None:  # served without the worker hooks (a test calling the adapter directly)
+        if self.pool is None:  # a server that does not call the RSGI init hook: make the pool on first use
             self.__rsgi_init__(None)
         status, response_headers, body = await asyncio.get_running_loop().run_in_executor(self.pool, self.call, environ)
         protocol.response_bytes(status, response_headers, body)
