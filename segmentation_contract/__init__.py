@@ -132,8 +132,9 @@ def find_operation(
 # null but another implementation may.
 CHOICE_KEY = "x-choice"
 
-# The platform's Promotions reference answers errors as `{"errors": [{status, title, ...}]}`;
-# BEHAVIOR 9.2 lets an implementation use it instead of the v3 envelope under /promotions.
+# The platform's Promotions reference answers errors as `{"errors": [{status, title, ...}]}`
+# (the mock does, see `PromotionErrorResponse`); BEHAVIOR 9.2 lets an implementation use
+# either that or the flat v3 envelope under /promotions.
 PROMOTIONS_ERRORS = {
     "type": "object",
     "required": ["errors"],
@@ -166,7 +167,7 @@ def doc_level(spec: dict[str, Any]) -> dict[str, Any]:
             for status in [s for s in responses if s.startswith("4")]:
                 response = copy.deepcopy(resolve_ref(spec, responses[status]))
                 for media in response.get("content", {}).values():
-                    media["schema"] = {"anyOf": [media.get("schema", envelope), PROMOTIONS_ERRORS]}
+                    media["schema"] = {"anyOf": [envelope, PROMOTIONS_ERRORS]}
                     media.pop("example", None)
                     media.pop("examples", None)
                 responses[status] = response

@@ -109,7 +109,11 @@ def test_the_generated_client_round_trips_every_served_operation(generated):
         call("customers.delete_customers", 204, None, idin=[str(ann.id), str(bob.id)])
         call("segments.delete_store_segment", 204, None, idin=[str(vip.id), str(new.id)])
         assert call("segments.get_paginated_segments_list", 200, models.SegmentCollection).data == []
-        # An error answer parses too, into the platform's envelope.
+        # An error answer parses too: the platform's envelope, and under /promotions the
+        # Promotions reference's shape around it.
         client.raise_on_unexpected_status = False
         error = api("promotions.get_promotion").sync_detailed(999, client=client)
+        assert error.status_code == 404 and isinstance(error.parsed, models.PromotionErrorResponse)
+        assert [entry.status for entry in error.parsed.errors] == [404]
+        error = api("segments.get_segment_profiles").sync_detailed("00000000-0000-4000-8000-000000000000", client=client)
         assert error.status_code == 404 and isinstance(error.parsed, models.ErrorResponse) and error.parsed.status == 404

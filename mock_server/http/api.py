@@ -33,7 +33,7 @@ from .faults import Faults
 from .journal import Journal
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
-from .representations import RATE_LIMIT_DOCS, Encoded, batch_conflict_envelope, dumps, error_envelope
+from .representations import RATE_LIMIT_DOCS, Encoded, api_error_body, batch_conflict_envelope, dumps
 from .validation import LimitExceeded, RequestInvalid, validate_request
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -59,6 +59,11 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         return Response(status=status, headers=headers)
     payload = body if isinstance(body, Encoded) else dumps(body)
     return Response(payload, status=status, headers=headers, mimetype="application/json")
+
+
+def _subpath() -> str:
+    """The path after ``/stores/{hash}/v3`` of the request being answered."""
+    return (request.view_args or {}).get("subpath", "")
 
 
 def _domain_status(error: DomainError) -> int:
@@ -156,7 +161,7 @@ def create_api_blueprint(
         if forced is not None:
             body = forced.body
             if body is None and forced.status >= 400:
-                body = error_envelope(forced.status, "Forced by the mock's fault injection.", {})
+                body = api_error_body(subpath, forced.status, "Forced by the mock's fault injection.", {})
             return json_response(forced.status, None if forced.status == 204 else body)
         if state.rate.exceeded:
             raise ApiError(
@@ -181,15 +186,15 @@ def create_api_blueprint(
     @api.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
         docs = RATE_LIMIT_DOCS if error.status == 429 else None
-        envelope = error_envelope(error.status, error.title, error.errors, **({"docs": docs} if docs else {}))
-        return json_response(error.status, envelope, error.headers)
+        body = api_error_body(_subpath(), error.status, error.title, error.errors, **({"docs": docs} if docs else {}))
+        return json_response(error.status, body, error.headers)
 
     @api.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:
         if isinstance(error, BatchConflict):
             return json_response(409, batch_conflict_envelope(error.title, error.errors, error.total))
         status = _domain_status(error)
-        return json_response(status, error_envelope(status, error.title, error.errors))
+        return json_response(status, api_error_body(_subpath(), status, error.title, error.errors))
 
     @api.teardown_request
     def leave(_error: BaseException | None) -> None:
@@ -212,6 +217,9 @@ def create_api_blueprint(
         if response.status_code >= 400:
             try:
                 body = json.loads(response.get_data())
+                entries = body.get("errors")
+                if "title" not in body and isinstance(entries, list) and len(entries) == 1:
+                    body = entries[0]  # the Promotions error shape: the envelope is its one entry
                 rejected = {"title": body.get("title"), "errors": body.get("errors")}
             except ValueError:
                 rejected = {"title": response.status, "errors": None}

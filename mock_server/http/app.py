@@ -20,7 +20,7 @@ from .control import create_control_blueprint
 from .faults import Faults, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter
-from .representations import error_envelope
+from .representations import api_error_body
 
 log = logging.getLogger(__name__)
 _CONTRACT: Contract | None = None
@@ -105,11 +105,15 @@ def create_app(
             found = contract.match("/" + request.path[api_path.end():].lstrip("/")) if status == 405 else None
             if found is not None:  # the methods the document gives this path, not every method Flask routes
                 headers["Allow"] = ", ".join(found[0].allowed)
-        return json_response(status, error_envelope(status, error.name, {"request": error.description or ""}), headers)
+        subpath = request.path[api_path.end():] if api_path else ""
+        body = api_error_body(subpath, status, error.name, {"request": error.description or ""})
+        return json_response(status, body, headers)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return json_response(500, error_envelope(500, "Internal server error.", {"server": type(error).__name__}))
+        api_path = _API_PATH.match(request.path)
+        subpath = request.path[api_path.end():] if api_path else ""
+        return json_response(500, api_error_body(subpath, 500, "Internal server error.", {"server": type(error).__name__}))
 
     return app

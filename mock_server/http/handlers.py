@@ -22,6 +22,7 @@ from .representations import (
     customer_view_json,
     page_links,
     profile_json,
+    promotion_json,
     segment_json,
 )
 
@@ -172,12 +173,12 @@ def list_promotions(svc: Segmentation, call: ApiCall):
         sort=q.get("sort", "id"), descending=q.get("direction") == "desc",
     )
     page = svc.promotions.list(call.store, query, page=q["page"], limit=q["limit"])
-    return 200, collection(page, dict, page_links(page, q))
+    return 200, collection(page, promotion_json, page_links(page, q))
 
 
 @handles("createPromotion")
 def create_promotion(svc: Segmentation, call: ApiCall):
-    return 201, {"data": svc.promotions.create(call.store, call.body), "meta": {}}
+    return 201, {"data": promotion_json(svc.promotions.create(call.store, call.body)), "meta": {}}
 
 
 @handles("deletePromotions")
@@ -188,12 +189,12 @@ def delete_promotions(svc: Segmentation, call: ApiCall):
 
 @handles("getPromotion")
 def get_promotion(svc: Segmentation, call: ApiCall):
-    return 200, {"data": svc.promotions.get(call.store, call.path["id"]), "meta": {}}
+    return 200, {"data": promotion_json(svc.promotions.get(call.store, call.path["id"])), "meta": {}}
 
 
 @handles("updatePromotion")
 def update_promotion(svc: Segmentation, call: ApiCall):
-    return 200, {"data": svc.promotions.update(call.store, call.path["id"], call.body), "meta": {}}
+    return 200, {"data": promotion_json(svc.promotions.update(call.store, call.path["id"], call.body)), "meta": {}}
 
 
 @handles("deletePromotion")

@@ -41,7 +41,7 @@ def profile_json(profile: ShopperProfile) -> dict[str, Any]:
 
 def customer_json(customer: Customer) -> dict[str, Any]:
     """The platform's customer (Customers V3), every scalar field it documents."""
-    return {
+    body = {
         "id": customer.id,
         "email": customer.email,
         "first_name": customer.first_name,
@@ -59,8 +59,21 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "authentication": {"force_password_reset": customer.force_password_reset},
         "accepts_product_review_abandoned_cart_emails": customer.accepts_product_review_abandoned_cart_emails,
         "origin_channel_id": customer.origin_channel_id,
-        "channel_ids": list(customer.channel_ids) if customer.channel_ids is not None else None,
     }
+    if customer.channel_ids is not None:  # global access: absent (the reference's type is an array)
+        body["channel_ids"] = list(customer.channel_ids)
+    return body
+
+
+def promotion_json(promotion: dict[str, Any]) -> dict[str, Any]:
+    """A kept promotion as the platform shows it. An open end and a missing segment
+    condition are left out rather than sent as ``null``: the Promotions reference types
+    ``end_date`` as a string and ``customer.segments`` as an expression, neither nullable."""
+    body = {name: value for name, value in promotion.items() if not (name == "end_date" and value is None)}
+    customer = promotion.get("customer")
+    if isinstance(customer, dict) and customer.get("segments", False) is None:
+        body["customer"] = {name: value for name, value in customer.items() if name != "segments"}
+    return body
 
 
 def customer_view_json(view: CustomerView) -> dict[str, Any]:
@@ -122,6 +135,16 @@ def batch(items: list, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any
 
 def error_envelope(status: int, title: str, errors: dict[str, str], docs: str = ERROR_DOCS) -> dict[str, Any]:
     return {"status": status, "title": title, "type": docs, "errors": errors}
+
+
+def api_error_body(subpath: str, status: int, title: str, errors: dict[str, str], docs: str = ERROR_DOCS) -> dict[str, Any]:
+    """An error under ``/stores/{hash}/v3``: the v3 envelope, except under ``/promotions``,
+    where BigCommerce's Promotions reference gives its own shape — the envelope as the one
+    entry of an ``errors`` list (``PromotionErrorResponse`` in the document)."""
+    envelope = error_envelope(status, title, errors, docs)
+    if subpath.lstrip("/").split("/", 1)[0] == "promotions":
+        return {"errors": [envelope]}
+    return envelope
 
 
 def batch_conflict_envelope(title: str, errors: dict[str, str], total: int) -> dict[str, Any]:

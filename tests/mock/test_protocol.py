@@ -3,6 +3,8 @@ BEHAVIOR.md sections 1, 4, 5 and 8 (headers), over HTTP, both backends."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.support import OTHER_STORE, OTHER_TOKEN, READONLY, STORE
@@ -26,6 +28,10 @@ READS = ["/segments", "/shopper-profiles", f"/shopper-profiles/{UUID}/segments",
 def assert_envelope(response, status):
     assert response.status_code == status, response.text
     body = response.json()
+    if urlsplit(response.url).path.partition("/v3")[2].startswith("/promotions"):
+        # BigCommerce's Promotions reference: the envelope is the one entry of an `errors` list.
+        assert set(body) == {"errors"} and len(body["errors"]) == 1, body
+        body = body["errors"][0]
     assert body["status"] == status and body["title"] and body["type"].startswith("https://")
     assert isinstance(body["errors"], dict)
     for name in RATE_HEADERS:
@@ -124,6 +130,31 @@ def test_405_allow_lists_the_path_methods(api):
 @pytest.mark.parametrize("path", ["/segment", "/segments/", f"/segments/{UUID}", "/", "", "/_mock/health", "/promotions/x/y"])
 def test_unknown_route_is_404_envelope(api, path):
     assert_envelope(api.get(path), 404)
+
+
+PROMOTION_ERRORS = [
+    (401, "GET", "/promotions", {"token": None}),
+    (403, "POST", "/promotions", {"token": READONLY, "json": {}}),
+    (404, "GET", "/promotions/999", {}),
+    (405, "PATCH", "/promotions", {}),
+    (406, "GET", "/promotions", {"headers": {"Accept": "text/html"}}),
+    (415, "POST", "/promotions", {"data": b"{}", "headers": {"Content-Type": "text/plain"}}),
+    (413, "GET", "/promotions/1/codes?limit=251", {}),
+    (400, "POST", "/promotions", {"json": {"name": 5}}),
+    (422, "DELETE", "/promotions", {}),
+    (404, "GET", "/promotions/x/y", {}),
+]
+
+
+@pytest.mark.parametrize(("status", "method", "path", "options"), PROMOTION_ERRORS,
+                         ids=[f"{s}-{m}-{p}" for s, m, p, _ in PROMOTION_ERRORS])
+def test_every_error_under_promotions_takes_the_promotions_reference_shape(api, status, method, path, options):
+    assert_envelope(api.request(method, path, **options), status)
+
+
+def test_the_promotions_error_shape_stays_under_promotions(api):
+    body = api.get("/promotionsx").json()  # a sibling path is not under /promotions
+    assert body["status"] == 404 and isinstance(body["errors"], dict)
 
 
 def test_control_plane_is_not_under_the_api(mock):
