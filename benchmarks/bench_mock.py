@@ -14,7 +14,8 @@ stack and with Stoplight Prism, in one run.
    bodies of the same sizes. Prints requests/s, p50/p99 latency and the ratios.
 3. Hostile clients: with twelve half-sent requests open (six stopped in their headers,
    six in their bodies), how long health takes; how long a 1 MiB add-profiles body
-   takes to be answered.
+   takes to be answered; and, on both backends, the server's resident memory (and the
+   SQLite file) before and after 30 s of requests to random store hashes.
 4. Prints the mean latency of those requests with a store of 999-1000 segments and
    10, 10,000 and 100,000 shopper profiles.
 5. On both backends, with 10, 100, 100,000 and 1,000,000 shopper profiles (and as many
@@ -324,6 +325,57 @@ def hostile_clients(root: str, base: str, token: str, segment_id: str) -> dict[s
     return {"health": health, "large": time.perf_counter() - start, "large_status": answer.status_code, "large_bytes": len(body)}
 
 
+def group_rss_kib(pgid: int) -> int:
+    """Resident memory (KiB) of every process in a process group: the server and its workers."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # after the name: state, ppid, pgrp
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended meanwhile
+    return total
+
+
+def random_stores(root: str, pgid: int, seconds: float, data_file: Path | None = None, clients: int = 8) -> dict[str, float]:
+    """Memory of the server before, during and after ``seconds`` of requests to random store
+    hashes with random tokens (reads and writes, none of them to a store that exists):
+    nothing should be kept for them."""
+    import secrets
+    import threading
+
+    sent = [0]
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        session = requests.Session()
+        while time.monotonic() < stop:
+            base = f"{root}/stores/{secrets.token_hex(8)}/v3"
+            headers = {"X-Auth-Token": secrets.token_hex(16)}
+            session.get(f"{base}/segments", headers=headers, timeout=30)
+            session.post(f"{base}/segments", json=[{"name": secrets.token_hex(8)}], headers=headers, timeout=30)
+            sent[0] += 2
+
+    size = lambda: data_file.stat().st_size if data_file else 0  # noqa: E731
+    before, file_before = group_rss_kib(pgid), size()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    peak = before
+    while any(thread.is_alive() for thread in threads):
+        peak = max(peak, group_rss_kib(pgid))
+        time.sleep(0.5)
+    time.sleep(1)
+    return {"requests": sent[0], "before": before / 1024, "peak": peak / 1024, "after": group_rss_kib(pgid) / 1024,
+            "file_before": file_before / 2**20, "file_after": size() / 2**20}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
@@ -335,6 +387,8 @@ def main() -> int:
                         help="shopper profiles per store in the list-page runs (the smallest is the baseline; the "
                         "first of at least 50 is a second one, whose pages are as full as the largest store's)")
     parser.add_argument("--list-rounds", type=int, default=30, help="requests per page in the list-page runs")
+    parser.add_argument("--random-seconds", type=float, default=30,
+                        help="seconds of requests to random store hashes, per backend, in the memory probe")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         log("wrk not found: install it (Debian: apt-get install wrk) and run again.")
@@ -374,7 +428,15 @@ def main() -> int:
                 "add": run_wrk(mock_base, scripts["add"], args.duration, args.connections),
             }
             hostile = hostile_clients(mock_base, f"{mock_base}/stores/bench/v3", "bench-token", segment_ids[0])
+            log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (memory backend) ...")
+            memory_probe = {"memory": random_stores(mock_base, mock_proc.pid, args.random_seconds)}
             scale = {n: scale_latency(f"{mock_base}/stores/scale{n}/v3", f"scale{n}", n, args.scale_rounds) for n in sizes}
+        probe_port, probe_file = free_port(), tmp / "probe.db"
+        probe_cmd = [str(BIN / "segmentation-mock"), "serve", "--port", str(probe_port), "--config", str(config),
+                     "--data-file", str(probe_file)]
+        with server_process(probe_cmd, ready_url=f"http://127.0.0.1:{probe_port}/_mock/health") as probe_proc:
+            log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (SQLite backend) ...")
+            memory_probe["sqlite"] = random_stores(f"http://127.0.0.1:{probe_port}", probe_proc.pid, args.random_seconds, probe_file)
         list_sizes = [int(n) for n in args.list_sizes.split(",")]
         lists: dict[str, dict[int, dict[str, float]]] = {}
         seeded: dict[str, dict[int, float]] = {}
@@ -437,6 +499,15 @@ def main() -> int:
     log(f"Hostile clients: health with 12 half-sent requests open answered in {hostile['health'] * 1000:.0f} ms (target <= 1000 ms); "
         f"a {hostile['large_bytes'] // 1024} KiB add-profiles body answered {hostile['large_status']} in "
         f"{hostile['large'] * 1000:.0f} ms (target <= 1000 ms)")
+    for backend, m in memory_probe.items():
+        growth = m["after"] - m["before"]
+        line = (f"Random store hashes, {backend} backend: {m['requests']} requests in {args.random_seconds:.0f} s; "
+                f"server RSS {m['before']:.0f} MiB before, {m['peak']:.0f} peak, {m['after']:.0f} after ({growth:+.1f} MiB)")
+        if backend == "sqlite":
+            line += f"; data file {m['file_before']:.2f} -> {m['file_after']:.2f} MiB"
+        flat = growth <= max(5.0, 0.1 * m["before"]) and (backend != "sqlite" or m["file_after"] - m["file_before"] < 1)
+        log(line + ("" if flat else "  NOT FLAT"))
+    log("(target: memory flat, within 5 MiB or 10 %, whichever is larger; data file within 1 MiB)")
     log("")
     log("Mean latency (ms), one client, by shopper profiles in the store (999-1000 segments):")
     log(f"{'profiles':>10}{'GET /segments':>16}{'POST /segments':>16}{'add-profiles':>14}")

@@ -10,8 +10,10 @@ here by hand.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jsonschema_path import SchemaPath
@@ -24,6 +26,10 @@ from segmentation_contract import dereference, iter_operations, load_spec, opera
 def _validator(schema: dict[str, Any]) -> SchemaValidator:
     path = SchemaPath.from_dict(schema)
     return oas30_write_schema_validators_factory.create(path, path)
+
+
+# The keywords that leave an integer schema a plain range (the rest only describe it).
+_PLAIN_INTEGER_KEYWORDS = {"type", "minimum", "maximum", "default", "description", "example", "x-choice"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,15 @@ class CompiledParameter:
     @property
     def maximum(self) -> int | None:
         return self.schema.get("maximum")
+
+    @cached_property
+    def plain_bounds(self) -> tuple[float, float] | None:
+        """``(minimum, maximum)`` of an integer parameter whose schema says nothing more
+        (``page``, ``limit``): a value inside them needs no schema validator. ``None`` for
+        any other parameter."""
+        if self.schema.get("type") != "integer" or not set(self.schema) <= _PLAIN_INTEGER_KEYWORDS:
+            return None
+        return self.schema.get("minimum", -math.inf), self.schema.get("maximum", math.inf)
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,15 @@ class Journal:
         self._seq = itertools.count(1)
 
     def record(self, entry: dict[str, Any]) -> None:
+        """Keeps ``entry`` (the journal owns it from now on, so it is completed in place)."""
         # Bodies are kept as previews: the journal's memory is bounded by entries x preview size.
-        kept = {**entry, **{k: _cut(entry.get(k)) for k in ("request_body", "response_body") if k in entry}}
+        for key in ("request_body", "response_body"):
+            if key in entry:
+                entry[key] = _cut(entry[key])
+        entry["time"] = time.time()
         with self._lock:
-            self._entries.append({"seq": next(self._seq), "time": time.time(), **kept})
+            entry["seq"] = next(self._seq)
+            self._entries.append(entry)
 
     def clear(self, store_hash: str | None = None) -> None:
         with self._lock:

@@ -87,8 +87,11 @@ def customer_view_json(view: CustomerView) -> dict[str, Any]:
     return body
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder, not one per answer
+
+
 def dumps(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(body)
 
 
 class Encoded(str):
@@ -98,17 +101,37 @@ class Encoded(str):
 _ENCODERS: dict[Callable[[Any], dict[str, Any]], Callable[[Any], str]] = {}
 
 
+_CACHED_RECORDS = 32768  # per kind of record; each cache is emptied when it reaches this
+
+
 def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
-    """Records are immutable, so each record's JSON is computed once and reused."""
+    """Records are immutable, so each record's JSON is computed once and reused. Looked up
+    by value (SQLite reads make equal records anew) and, for a record encoded for the first
+    time, also by identity: the in-memory backend hands out the same records again, and an
+    identity look-up costs less than hashing a record's fields. An identity entry holds its
+    record, so the identity cannot be reused while the entry lives. Unhashable views (a
+    customer with its segment list) are encoded each time."""
     encoder = _ENCODERS.get(render)
     if encoder is None:
-        cached = lru_cache(maxsize=32768)(lambda item: dumps(render(item)))
+        by_value: dict[Any, str] = {}
+        by_identity: dict[int, tuple[Any, str]] = {}
 
         def encoder(item: Any) -> str:
+            entry = by_identity.get(id(item))
+            if entry is not None and entry[0] is item:
+                return entry[1]
             try:
-                return cached(item)
-            except TypeError:  # an unhashable view (e.g. a customer with its segment list)
+                text = by_value.get(item)
+            except TypeError:  # unhashable
                 return dumps(render(item))
+            if text is None:
+                text = dumps(render(item))
+                for cache in (by_value, by_identity):
+                    if len(cache) >= _CACHED_RECORDS:
+                        cache.clear()
+                by_value[item] = text
+                by_identity[id(item)] = (item, text)
+            return text
 
         _ENCODERS[render] = encoder
     return encoder

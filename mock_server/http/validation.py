@@ -112,6 +112,9 @@ def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
         value = int(text)
         if parameter.location == "query" and name == "limit" and parameter.maximum is not None and value > parameter.maximum:
             raise LimitExceeded(name, parameter.maximum)  # any other integer above its maximum is a plain 400 below
+        bounds = parameter.plain_bounds
+        if bounds is not None and bounds[0] <= value <= bounds[1]:
+            return value  # within a plain range: nothing more for the schema to say
     elif parameter.type == "array":
         value = [entry for text in raw for entry in text.split(",")]
     else:

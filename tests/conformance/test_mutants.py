@@ -245,14 +245,14 @@ def envelope_without(field):
     """Error envelopes that lack one of their fields."""
 
     def apply(mp):
-        original = api_module.error_envelope
+        original = representations.error_envelope
 
         def envelope(status, title, errors, **kw):
             body = original(status, title, errors, **kw)
             body.pop(field)
             return body
 
-        mp.setattr(api_module, "error_envelope", envelope)
+        mp.setattr(representations, "error_envelope", envelope)  # every error body is built from it
 
     return apply
 
