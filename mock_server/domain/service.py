@@ -9,6 +9,7 @@ applies whole or not at all.
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -44,7 +45,11 @@ def utc_now() -> int:
 
 
 def new_uuid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID from the process's pseudo-random generator (reseeded in
+    every forked worker). The IDs must be unique, not secret; the system's random source
+    (``uuid4``) is a system call, during which other threads take the interpreter and the
+    caller then waits to get it back."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 class Segmentation:
@@ -67,6 +72,12 @@ class Segmentation:
     def _write(self, store: str):
         return self.storage.transaction(store, write=True)
 
+    def _new_ids(self, count: int) -> list[str]:
+        """IDs for new records, made before a write transaction begins: making one reads the
+        system's random source, a call during which other threads run, and holding the
+        store's lock across it would queue every other request behind it."""
+        return [self.new_id() for _ in range(count)]
+
     # ------------------------------------------------------------------ segments
 
     def list_segments(self, store: str, ids: list[str] | None, page: int, limit: int) -> Page[Segment]:
@@ -76,6 +87,7 @@ class Segmentation:
 
     def create_segments(self, store: str, items: list[dict[str, Any]]) -> list[Segment]:
         names = [item["name"] for item in items]
+        ids = self._new_ids(len(items))
         with self._write(store) as tx:
             existing = tx.segment_count()
             if existing + len(items) > MAX_SEGMENTS_PER_STORE:
@@ -97,7 +109,7 @@ class Segmentation:
                 raise BatchConflict(failing, SEGMENT_NAME_CONFLICT, total=len(items))
             now = self.clock()
             created = [
-                Segment(self.new_id(), item["name"], item.get("description", ""), now, now) for item in items
+                Segment(sid, item["name"], item.get("description", ""), now, now) for sid, item in zip(ids, items)
             ]
             tx.insert_segments(created)
         return created
@@ -212,6 +224,7 @@ class Segmentation:
         return Page(items, total, page, limit)
 
     def create_profiles(self, store: str, customer_ids: list[int]) -> list[ShopperProfile]:
+        ids = self._new_ids(len(customer_ids))
         with self._write(store) as tx:
             customers = tx.customers_by_id(customer_ids)
             unknown = {
@@ -231,7 +244,7 @@ class Segmentation:
             if failing:
                 raise Conflict(failing, title="A customer can have only one shopper profile.")
             now = self.clock()
-            created = [ShopperProfile(self.new_id(), cid, now, now) for cid in customer_ids]
+            created = [ShopperProfile(pid, cid, now, now) for pid, cid in zip(ids, customer_ids)]
             tx.insert_profiles(created)
         return created
 

@@ -300,6 +300,7 @@ class MemoryStoreTx(StoreTx, PromotionStore):
 class MemoryStorage(Storage):
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._rate_lock = threading.Lock()  # its own: counting a request never waits for a transaction
         self._stores: dict[str, _StoreData] = {}
         self._tokens: dict[str, TokenInfo] = {}
         self._windows: dict[str, tuple[int, int]] = {}
@@ -339,10 +340,11 @@ class MemoryStorage(Storage):
             for key in [store_hash] if store_hash is not None else list(self._stores):
                 if key in self._stores:
                     self._stores[key] = _StoreData()
-                self._windows.pop(key, None)
+                with self._rate_lock:
+                    self._windows.pop(key, None)
 
     def rate_hit(self, store_hash, now_ms, window_ms):
-        with self._lock:
+        with self._rate_lock:
             start, count = self._windows.get(store_hash, (0, 0))
             if count == 0 or now_ms >= start + window_ms:
                 start, count = now_ms, 0
