@@ -73,9 +73,10 @@ class Segmentation:
         return self.storage.transaction(store, write=True)
 
     def _new_ids(self, count: int) -> list[str]:
-        """IDs for new records, made before a write transaction begins: making one reads the
-        system's random source, a call during which other threads run, and holding the
-        store's lock across it would queue every other request behind it."""
+        """IDs for new records, made before a write transaction begins, so that the store's
+        lock is held for the write alone: a generator that makes a system call (``uuid4``
+        reads the system's random source) lets other threads take the interpreter, and
+        every request for the store would queue behind the lock meanwhile."""
         return [self.new_id() for _ in range(count)]
 
     # ------------------------------------------------------------------ segments
