@@ -11,7 +11,8 @@ stack and with Stoplight Prism, in one run.
    GET ``/segments`` with one segment (against Prism's GET ``/segments``), GET
    ``/segments?limit=50``, POST ``/segments`` (a new name each request) and POST
    add-profiles (a new membership each request), against bare endpoints that answer
-   bodies of the same sizes. Prints requests/s, p50/p99 latency and the ratios.
+   bodies of the same sizes, in three rounds that alternate the mock and bare Flask.
+   Prints the medians of requests/s and p50/p99 latency, and the ratios.
 3. Hostile clients: with twelve half-sent requests open (six stopped in their headers,
    six in their bodies), how long health takes; how long a 1 MiB add-profiles body
    takes to be answered; and, on both backends, the server's resident memory (and the
@@ -50,7 +51,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-POST_STORES = 60
+ROUNDS = 3  # each throughput figure is the median of this many runs, the mock's and bare Flask's alternating
+STORES_PER_ROUND = 30  # per wrk thread: POST /segments moves to the next store every 1,000 segments (the cap)
+POST_STORES = 2 * ROUNDS * STORES_PER_ROUND
 TARGETS = {"get": (0.70, "GET /segments?limit=50"), "post": (0.70, "POST /segments"), "add": (0.70, "POST add-profiles")}
 PRISM_TARGET = 1.2  # GET /segments with one segment, against Prism's static answer
 PRISM = Path(os.environ.get("PRISM") or ROOT / ".ci" / "prism" / "node_modules" / ".bin" / "prism")
@@ -128,7 +131,7 @@ WRK_COMMON = """
 local counter = 0
 local id = 0
 function setup(thread) thread:set("id", __THREAD_COUNTER__) __THREAD_COUNTER__ = __THREAD_COUNTER__ + 1 end
-function init(args) id = tonumber(wrk.thread:get("id")) or 0 end
+function init(args) id = tonumber(wrk.thread:get("id")) or 0; round = tonumber(args[1]) or 0 end
 """.replace("__THREAD_COUNTER__", "thread_counter")
 
 
@@ -142,8 +145,8 @@ wrk.headers["Accept"] = "application/json"
         "post": header + f"""
 function request()
   counter = counter + 1
-  local store = id * {POST_STORES // 2} + math.floor(counter / 1000)
-  local body = '[{{"name":"n-' .. id .. '-' .. counter .. '","description":"benchmark"}}]'
+  local store = id * {POST_STORES // 2} + round * {STORES_PER_ROUND} + math.floor(counter / 1000)
+  local body = '[{{"name":"n-' .. round .. '-' .. id .. '-' .. counter .. '","description":"benchmark"}}]'
   return wrk.format("POST", "/stores/p" .. store .. "/v3/segments",
     {{["X-Auth-Token"] = "p" .. store, ["Content-Type"] = "application/json"}}, body)
 end
@@ -152,11 +155,12 @@ end
 local segments = {lua_list(segment_ids)}
 local profiles = {lua_list(profile_ids)}
 local half = {len(profile_ids) // 2}
+local per_round = {len(profile_ids) // 2 // ROUNDS}
 function request()
   local k = counter
   counter = counter + 1
   local segment = segments[(k % #segments) + 1]
-  local profile = profiles[id * half + math.floor(k / #segments) + 1]
+  local profile = profiles[id * half + round * per_round + math.floor(k / #segments) + 1]
   return wrk.format("POST", "/stores/bench/v3/segments/" .. segment .. "/shopper-profiles",
     {{["X-Auth-Token"] = "bench-token", ["Content-Type"] = "application/json"}}, '["' .. profile .. '"]')
 end
@@ -192,9 +196,9 @@ end
     return paths
 
 
-def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, float]:
+def run_wrk(url: str, script: Path, duration: int, connections: int, round_number: int = 0) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url, "--", str(round_number)],
         capture_output=True, text=True, check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -205,6 +209,11 @@ def run_wrk(url: str, script: Path, duration: int, connections: int) -> dict[str
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     return {"rps": rps, "p50": latency("50%"), "p99": latency("99%"), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the runs (non-2xx answers: their sum)."""
+    return {key: sum(r[key] for r in runs) if key == "errors" else statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
 LISTS = ("segments", "profiles", "segment's profiles", "profile's segments", "customers", "promotions")
@@ -399,7 +408,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         stores = [{"store_hash": "bench", "token": "bench-token"}, {"store_hash": "one", "token": "bench-token-one"}]
-        stores += [{"store_hash": f"p{i}", "token": f"p{i}"} for i in range(POST_STORES)]
+        stores += [{"store_hash": f"p{i}", "token": f"p{i}"} for i in range(POST_STORES + 1)]  # the last: the size probe
         stores += [{"store_hash": f"scale{n}", "token": f"scale{n}"} for n in sizes]
         config = tmp / "stores.json"
         config.write_text(json.dumps({"stores": stores}))
@@ -416,17 +425,32 @@ def main() -> int:
             sizes_bytes = {
                 "get1": len(requests.get(f"{mock_base}/stores/one/v3/segments", headers={"X-Auth-Token": "bench-token-one"}).content),
                 "get": len(requests.get(f"{mock_base}/stores/bench/v3/segments?limit=50", headers={"X-Auth-Token": "bench-token"}).content),
-                "post": len(requests.post(f"{mock_base}/stores/p{POST_STORES - 1}/v3/segments", json=[{"name": "size-probe", "description": "benchmark"}], headers={"X-Auth-Token": f"p{POST_STORES - 1}"}).content),
+                "post": len(requests.post(f"{mock_base}/stores/p{POST_STORES}/v3/segments", json=[{"name": "size-probe", "description": "benchmark"}], headers={"X-Auth-Token": f"p{POST_STORES}"}).content),
             }
             probe = requests.post(f"{mock_base}/stores/bench/v3/segments/{segment_ids[-1]}/shopper-profiles", json=[profile_ids[-1]], headers={"X-Auth-Token": "bench-token"})
             sizes_bytes["add"] = len(probe.content)
             scripts = wrk_scripts(tmp, mock_port, segment_ids[:-1], profile_ids[:-1])
-            mock_results = {
-                "get1": run_wrk(f"{mock_base}/stores/one/v3/segments", scripts["get1"], args.duration, args.connections),
-                "get": run_wrk(f"{mock_base}/stores/bench/v3/segments?limit=50", scripts["get"], args.duration, args.connections),
-                "post": run_wrk(mock_base, scripts["post"], args.duration, args.connections),
-                "add": run_wrk(mock_base, scripts["add"], args.duration, args.connections),
+            mock_results = {"get1": run_wrk(f"{mock_base}/stores/one/v3/segments", scripts["get1"], args.duration, args.connections)}
+            bare_cmd = [str(BIN / "granian"), "--interface", "rsgi", "--factory", "--port", str(bare_port), "--no-access-log",
+                        "--log-level", "warning", "benchmarks.bare_app:rsgi_app"]
+            bare_env = {"BARE_GET_BYTES": str(sizes_bytes["get"]), "BARE_POST_BYTES": str(sizes_bytes["post"]),
+                        "BARE_ADD_BYTES": str(sizes_bytes["add"]), "BARE_THREADS": str(args.threads)}
+            bare_base = f"http://127.0.0.1:{bare_port}"
+            targets = {  # kind: (mock URL, mock script, bare URL, bare script)
+                "get": (f"{mock_base}/stores/bench/v3/segments?limit=50", "get", f"{bare_base}/bare/get", "bare_get"),
+                "post": (mock_base, "post", bare_base, "bare_post"),
+                "add": (mock_base, "add", bare_base, "bare_add"),
             }
+            runs: dict[str, dict[str, list]] = {kind: {"mock": [], "bare": []} for kind in targets}
+            with server_process(bare_cmd, env=bare_env, ready_url=f"{bare_base}/bare/get"):
+                # Alternating, so that the machine's state drifts alike for both.
+                for round_number in range(ROUNDS):
+                    log(f"throughput round {round_number + 1} of {ROUNDS} ...")
+                    for kind, (mock_url, mock_script, bare_url, bare_script) in targets.items():
+                        runs[kind]["mock"].append(run_wrk(mock_url, scripts[mock_script], args.duration, args.connections, round_number))
+                        runs[kind]["bare"].append(run_wrk(bare_url, scripts[bare_script], args.duration, args.connections, round_number))
+            mock_results.update({kind: median_run(r["mock"]) for kind, r in runs.items()})
+            bare_results = {kind: median_run(r["bare"]) for kind, r in runs.items()}
             hostile = hostile_clients(mock_base, f"{mock_base}/stores/bench/v3", "bench-token", segment_ids[0])
             log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (memory backend) ...")
             memory_probe = {"memory": random_stores(mock_base, mock_proc.pid, args.random_seconds)}
@@ -454,17 +478,6 @@ def main() -> int:
                     log(f"list pages: {backend}, {n} profiles ...")
                     lists[backend][n], seeded[backend][n] = list_latency(f"{root}/stores/list{n}/v3", f"list{n}", n, args.list_rounds)
                     requests.post(f"{root}/_mock/reset?store_hash=list{n}", timeout=600)
-        bare_cmd = [str(BIN / "granian"), "--interface", "rsgi", "--factory", "--port", str(bare_port), "--no-access-log",
-                    "--log-level", "warning", "benchmarks.bare_app:rsgi_app"]
-        bare_env = {"BARE_GET_BYTES": str(sizes_bytes["get"]), "BARE_POST_BYTES": str(sizes_bytes["post"]),
-                    "BARE_ADD_BYTES": str(sizes_bytes["add"]), "BARE_THREADS": str(args.threads)}
-        bare_base = f"http://127.0.0.1:{bare_port}"
-        with server_process(bare_cmd, env=bare_env, ready_url=f"{bare_base}/bare/get"):
-            bare_results = {
-                "get": run_wrk(f"{bare_base}/bare/get", scripts["bare_get"], args.duration, args.connections),
-                "post": run_wrk(bare_base, scripts["bare_post"], args.duration, args.connections),
-                "add": run_wrk(bare_base, scripts["bare_add"], args.duration, args.connections),
-            }
         prism = None
         if os.access(PRISM, os.X_OK):
             prism_cmd = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), str(ROOT / "openapi" / "segmentation-v3.yaml")]
