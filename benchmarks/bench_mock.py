@@ -359,21 +359,21 @@ def random_stores(root: str, pgid: int, seconds: float, data_file: Path | None =
     import secrets
     import threading
 
-    sent = [0]
+    sent = [0] * clients  # one count per client thread
     stop = time.monotonic() + seconds
 
-    def client() -> None:
+    def client(index: int) -> None:
         session = requests.Session()
         while time.monotonic() < stop:
             base = f"{root}/stores/{secrets.token_hex(8)}/v3"
             headers = {"X-Auth-Token": secrets.token_hex(16)}
             session.get(f"{base}/segments", headers=headers, timeout=30)
             session.post(f"{base}/segments", json=[{"name": secrets.token_hex(8)}], headers=headers, timeout=30)
-            sent[0] += 2
+            sent[index] += 2
 
     size = lambda: data_file.stat().st_size if data_file else 0  # noqa: E731
     before, file_before = group_rss_kib(pgid), size()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     peak = before
@@ -381,7 +381,7 @@ def random_stores(root: str, pgid: int, seconds: float, data_file: Path | None =
         peak = max(peak, group_rss_kib(pgid))
         time.sleep(0.5)
     time.sleep(1)
-    return {"requests": sent[0], "before": before / 1024, "peak": peak / 1024, "after": group_rss_kib(pgid) / 1024,
+    return {"requests": sum(sent), "before": before / 1024, "peak": peak / 1024, "after": group_rss_kib(pgid) / 1024,
             "file_before": file_before / 2**20, "file_after": size() / 2**20}
 
 

@@ -100,20 +100,20 @@ def create_app(
         status = error.code or 500
         headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
         api_path = _API_PATH.match(request.path)
+        subpath = request.path[api_path.end():] if api_path else ""
         if api_path:
             headers.update(limiter.hit(api_path.group(1)).headers())
-            found = contract.match("/" + request.path[api_path.end():].lstrip("/")) if status == 405 else None
+            found = contract.match("/" + subpath.lstrip("/")) if status == 405 else None
             if found is not None:  # the methods the document gives this path, not every method Flask routes
                 headers["Allow"] = ", ".join(found[0].allowed)
-        subpath = request.path[api_path.end():] if api_path else ""
         body = api_error_body(subpath, status, error.name, {"request": error.description or ""})
         return json_response(status, body, headers)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        api_path = _API_PATH.match(request.path)
-        subpath = request.path[api_path.end():] if api_path else ""
+        # api_error_body reads only a path under /stores/*/v3; any other path keeps the flat envelope.
+        subpath = request.path[api_path.end():] if (api_path := _API_PATH.match(request.path)) else ""
         return json_response(500, api_error_body(subpath, 500, "Internal server error.", {"server": type(error).__name__}))
 
     return app
