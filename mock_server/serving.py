@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 READ_TIMEOUT = 10.0  # seconds for a request's headers (granian) and, separately, its body (here)
 UNREADABLE_BODY = "segmentation_mock.unreadable_body"  # environ key: why the body could not be read
+BODY = "segmentation_mock.body"  # environ key: the body's bytes, read already (also in wsgi.input)
 
 
 class RsgiAdapter:
@@ -64,6 +65,7 @@ class RsgiAdapter:
         else:
             body, problem = await self.read_body(protocol, limit)
             environ["wsgi.input"] = io.BytesIO(body)
+            environ[BODY] = body
             if problem:
                 environ[UNREADABLE_BODY] = problem
         if self.pool is None:  # a server that does not call the RSGI init hook: make the pool on first use

@@ -1,19 +1,29 @@
 """The API surface: ``/stores/{store_hash}/v3/...``, exactly the documented operations.
 
-One dispatcher applies BEHAVIOR.md's precedence, first match wins:
-unknown route 404 / wrong method 405 → 429 → 401 → 403 → 406 → 415 → 413 → 400 →
-(in the domain) path resource 404 → 422 → 409.
-Every response under this prefix carries the rate-limit headers, errors included.
+One dispatcher runs every request through the same steps, in BEHAVIOR.md's precedence
+(first refusal wins):
+
+1. count the request against the store's quota (the rate-limit headers);
+2. find the operation: unknown route 404, wrong method 405 (with ``Allow``);
+3. fault injection: concurrency limit 429, latency, forced answers;
+4. quota used up 429 → token 401 → scope 403 → ``Accept`` 406;
+5. the body: ``Content-Type`` 415 → size 413 → unreadable 400;
+6. parameters and body by the document: ``limit`` over its maximum 413 → 400;
+7. the handler and the domain: path resource 404 → 422 → 409;
+8. every answer, errors included, gets the rate-limit headers and a journal entry.
+
+The request's state lives in one ``Exchange`` object that the steps pass along; nothing
+is kept in Flask's ``g``.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Request, Response, request
 
 from ..domain import (
     BatchConflict,
@@ -25,7 +35,7 @@ from ..domain import (
     TooManyItems,
     Unprocessable,
 )
-from ..serving import UNREADABLE_BODY
+from ..serving import BODY, UNREADABLE_BODY
 from ..storage.base import Storage
 from .contract import Contract
 from .handlers import HANDLERS, ApiCall
@@ -36,6 +46,7 @@ from .ratelimit import RateLimiter
 from .representations import RATE_LIMIT_DOCS, Encoded, api_error_body, batch_conflict_envelope, dumps
 from .validation import LimitExceeded, RequestInvalid, validate_request
 
+log = logging.getLogger(__name__)
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -54,16 +65,27 @@ class ApiSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, body: Any, headers: Any = None) -> Response:
+    """``headers``: a dict or a list of (name, value) pairs."""
     if body is None:
         return Response(status=status, headers=headers)
     payload = body if isinstance(body, Encoded) else dumps(body)
-    return Response(payload, status=status, headers=headers, mimetype="application/json")
+    return Response(payload, status=status, headers=headers, content_type="application/json")
 
 
-def _subpath() -> str:
-    """The path after ``/stores/{hash}/v3`` of the request being answered."""
-    return (request.view_args or {}).get("subpath", "")
+@dataclass(slots=True)
+class Exchange:
+    """One API request on its way through the dispatcher's steps."""
+
+    store_hash: str
+    subpath: str
+    started: float
+    rate: Any = None  # the RateState of step 1
+    operation_id: str | None = None
+    unscoped: bool = False  # an unscoped DELETE (its filter absent)
+    in_flight: tuple | None = None  # counted by the concurrency limit: counted out at the end
+    body: bytes | None = None
+    rejected: dict[str, Any] | None = None  # the title and field messages of an error answer
 
 
 def _domain_status(error: DomainError) -> int:
@@ -89,8 +111,8 @@ def create_api_blueprint(
         raise RuntimeError(f"operations and handlers differ: {sorted(missing)}")
     api = Blueprint("api", __name__, url_prefix="/stores/<store_hash>/v3")
 
-    def authorise(store_hash: str, scope: str) -> None:
-        token = request.headers.get("X-Auth-Token")
+    def authorise(req: Request, store_hash: str, scope: str) -> None:
+        token = req.headers.get("X-Auth-Token")
         info = storage.token_info(token) if token else None
         if info is None or info.store_hash != store_hash:
             raise ApiError(401, "Unauthorized.", {"X-Auth-Token": "The token is missing or not valid for this store."})
@@ -101,35 +123,34 @@ def create_api_blueprint(
                 {"X-Auth-Token": "This operation needs the Customers modify scope."},
             )
 
-    def read_body() -> bytes:
-        if not is_json_content_type(request.headers.get("Content-Type")):
+    def read_body(req: Request) -> bytes:
+        if not is_json_content_type(req.headers.get("Content-Type")):
             raise ApiError(415, "Unsupported media type.", {"Content-Type": "Send the body as application/json."})
         too_large = ApiError(
             413, "The request body is too large.", {"body": f"The maximum is {settings.max_body_bytes} bytes."}
         )
-        length = request.content_length
+        length = req.content_length
         if length is not None and length > settings.max_body_bytes:
             raise too_large
-        unreadable = request.environ.get(UNREADABLE_BODY)  # the server could not read it (too slow, malformed)
+        environ = req.environ
+        unreadable = environ.get(UNREADABLE_BODY)  # the server could not read it (too slow, malformed)
         if unreadable:
             raise ApiError(400, "The request body could not be read.", {"body": unreadable})
-        # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
-        try:
-            raw = request.stream.read(length if length is not None else settings.max_body_bytes + 1)
-        except (OSError, ValueError) as exc:  # a malformed chunked body, a client gone mid-body
-            raise ApiError(400, "The request body could not be read.", {"body": f"{type(exc).__name__}: {exc}"[:200]}) from None
+        raw = environ.get(BODY)  # read already by the serving stack
+        if raw is None:
+            # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
+            try:
+                raw = req.stream.read(length if length is not None else settings.max_body_bytes + 1)
+            except (OSError, ValueError) as exc:  # a malformed chunked body, a client gone mid-body
+                raise ApiError(400, "The request body could not be read.", {"body": f"{type(exc).__name__}: {exc}"[:200]}) from None
         if len(raw) > settings.max_body_bytes:
             raise too_large
-        g.body = raw
         return raw
 
-    @api.route("", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
-    @api.route("/", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
-    @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
-    def dispatch(store_hash: str, subpath: str) -> Response:
-        req, state = request._get_current_object(), g._get_current_object()  # one proxy lookup each
-        state.started = time.perf_counter()
-        state.rate = limiter.hit(store_hash)
+    def answer(req: Request, exchange: Exchange) -> Response:
+        """Steps 1-7: the answer to a request, or an exception that says why not."""
+        store_hash, subpath = exchange.store_hash, exchange.subpath
+        exchange.rate = rate = limiter.hit(store_hash)
         found = contract.match("/" + subpath)
         if found is None:
             raise ApiError(404, "The requested resource was not found.", {"path": f"No route `/{subpath}`."})
@@ -143,8 +164,8 @@ def create_api_blueprint(
                 {"method": f"{req.method} is not allowed here; use {allowed}."},
                 headers={"Allow": allowed},
             )
-        state.operation_id = operation.operation_id
-        state.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in req.args
+        exchange.operation_id = operation.operation_id
+        exchange.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in req.args
         entered = faults.enter(store_hash, operation.operation_id, operation.concurrency_limit)
         if entered is False:
             raise ApiError(
@@ -153,91 +174,105 @@ def create_api_blueprint(
                 {"request": f"At most {operation.concurrency_limit} concurrent requests to this operation."},
             )
         if entered:
-            state.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
+            exchange.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
         delay = faults.delay_seconds(store_hash)
         if delay:
             time.sleep(delay)
         forced = faults.forced(store_hash, req.method, "/" + subpath)
         if forced is not None:
-            body = forced.body
-            if body is None and forced.status >= 400:
-                body = api_error_body(subpath, forced.status, "Forced by the mock's fault injection.", {})
-            return json_response(forced.status, None if forced.status == 204 else body)
-        if state.rate.exceeded:
+            return forced_response(exchange, forced.status, forced.body)
+        if rate.exceeded:
             raise ApiError(
                 429,
                 "Too many requests.",
                 {"X-Auth-Token": "The request quota of this store is used up for this window."},
             )
-        authorise(store_hash, operation.scope)
+        authorise(req, store_hash, operation.scope)
         if not accepts_json(req.headers.get("Accept")):
             raise ApiError(406, "The requested representation is not available.", {"Accept": "This API answers application/json only."})
-        body = read_body() if operation.body is not None else None
+        body = None
+        if operation.body is not None:
+            exchange.body = body = read_body(req)
         try:
             valid = validate_request(operation, path_args, req.args, body)
         except LimitExceeded as exc:
             raise ApiError(413, "The limit parameter exceeded the maximum.", exc.errors) from None
         except RequestInvalid as exc:
             raise ApiError(400, "The request is not valid.", exc.errors) from None
-        call = ApiCall(store_hash, valid.path, valid.query, valid.body)
-        status, payload = HANDLERS[operation.operation_id](service, call)
-        return json_response(status, payload)
+        status, payload = HANDLERS[operation.operation_id](service, ApiCall(store_hash, valid.path, valid.query, valid.body))
+        return json_response(status, payload, exchange.rate.headers())
 
-    @api.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        docs = RATE_LIMIT_DOCS if error.status == 429 else None
-        body = api_error_body(_subpath(), error.status, error.title, error.errors, **({"docs": docs} if docs else {}))
-        return json_response(error.status, body, error.headers)
+    def forced_response(exchange: Exchange, status: int, body: Any) -> Response:
+        if body is None and status >= 400:
+            body = api_error_body(exchange.subpath, status, "Forced by the mock's fault injection.", {})
+        if status >= 400:
+            exchange.rejected = _rejection(body)
+        return json_response(status, None if status == 204 else body, exchange.rate.headers())
 
-    @api.errorhandler(DomainError)
-    def domain_error(error: DomainError) -> Response:
-        if isinstance(error, BatchConflict):
-            return json_response(409, batch_conflict_envelope(error.title, error.errors, error.total))
-        status = _domain_status(error)
-        return json_response(status, api_error_body(_subpath(), status, error.title, error.errors))
+    def error_response(exchange: Exchange, error: Exception) -> Response:
+        """An exception of steps 1-7 as its answer in the envelope."""
+        headers = exchange.rate.headers() if exchange.rate is not None else []
+        if isinstance(error, ApiError):
+            status, title, errors = error.status, error.title, error.errors
+            headers.extend(error.headers.items())
+            extra = {"docs": RATE_LIMIT_DOCS} if status == 429 else {}
+            body = api_error_body(exchange.subpath, status, title, errors, **extra)
+        elif isinstance(error, BatchConflict):
+            status, title, errors = 409, error.title, error.errors
+            body = batch_conflict_envelope(title, errors, error.total)
+        elif isinstance(error, DomainError):
+            status, title, errors = _domain_status(error), error.title, error.errors
+            body = api_error_body(exchange.subpath, status, title, errors)
+        else:
+            log.exception("unhandled error on %s /stores/%s/v3/%s", request.method, exchange.store_hash, exchange.subpath)
+            status, title, errors = 500, "Internal server error.", {"server": type(error).__name__}
+            body = api_error_body(exchange.subpath, status, title, errors)
+        exchange.rejected = {"title": title, "errors": errors}
+        return json_response(status, body, headers)
 
-    @api.teardown_request
-    def leave(_error: BaseException | None) -> None:
-        if g.get("in_flight"):
-            faults.leave(*g.in_flight)
-
-    @api.after_request
-    def rate_limit_headers(response: Response) -> Response:
-        state = g.get("rate")
-        if state is not None:
-            for name, value in state.headers():
-                response.headers.add(name, value)
+    @api.route("", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
+    @api.route("/", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
+    @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
+    def dispatch(store_hash: str, subpath: str) -> Response:
+        req = request._get_current_object()  # one proxy lookup
+        exchange = Exchange(store_hash, subpath, time.perf_counter())
+        try:
+            response = answer(req, exchange)
+        except Exception as error:  # noqa: BLE001 - every failure is answered in the envelope
+            response = error_response(exchange, error)
+        finally:
+            if exchange.in_flight:
+                faults.leave(*exchange.in_flight)
         if journal is not None:
-            record(response)
+            record(req, exchange, response)
         return response
 
-    def record(response: Response) -> None:
-        req, state = request._get_current_object(), g._get_current_object()  # one proxy lookup each
-        rejected = None
-        if response.status_code >= 400:
-            try:
-                body = json.loads(response.get_data())
-                entries = body.get("errors")
-                if "title" not in body and isinstance(entries, list) and len(entries) == 1:
-                    body = entries[0]  # the Promotions error shape: the envelope is its one entry
-                rejected = {"title": body.get("title"), "errors": body.get("errors")}
-            except ValueError:
-                rejected = {"title": response.status, "errors": None}
-        view_args = req.view_args or {}
+    def record(req: Request, exchange: Exchange, response: Response) -> None:
+        status = response.status_code
         journal.record(
             {
-                "store_hash": view_args.get("store_hash"),
+                "store_hash": exchange.store_hash,
                 "method": req.method,
-                "path": "/" + view_args.get("subpath", ""),
-                "query": req.query_string.decode("latin-1"),
-                "operation": state.get("operation_id"),
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - state.get("started", time.perf_counter())) * 1000, 3),
-                "unscoped_delete": bool(state.get("unscoped")) and response.status_code == 204,
-                "rejected": rejected,
-                "request_body": state.get("body"),
+                "path": "/" + exchange.subpath,
+                "query": req.environ.get("QUERY_STRING", ""),
+                "operation": exchange.operation_id,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - exchange.started) * 1000, 3),
+                "unscoped_delete": exchange.unscoped and status == 204,
+                "rejected": exchange.rejected if status >= 400 else None,
+                "request_body": exchange.body,
                 "response_body": response.get_data(),
             }
         )
 
     return api
+
+
+def _rejection(body: Any) -> dict[str, Any]:
+    """The title and field messages of an error body (the Promotions shape: its one entry)."""
+    if isinstance(body, dict):
+        entries = body.get("errors")
+        if "title" not in body and isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], dict):
+            body = entries[0]
+        return {"title": body.get("title"), "errors": body.get("errors")}
+    return {"title": None, "errors": None}
