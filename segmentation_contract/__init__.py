@@ -111,6 +111,12 @@ def route_pattern(template: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+def route_rule(template: str) -> str:
+    """``/segments/{segmentId}/x`` → ``/segments/<segmentId>/x`` (werkzeug's rule syntax:
+    each variable one path segment, like ``route_pattern``'s groups)."""
+    return _TEMPLATE_VARIABLE.sub(r"<\1>", template)
+
+
 def find_operation(
     spec: dict[str, Any], method: str, path: str
 ) -> tuple[str, dict[str, Any], dict[str, str]] | None:

@@ -18,12 +18,16 @@ is kept in Flask's ``g``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Request, Response, request
+
+from segmentation_contract import route_rule
 
 from ..domain import (
     BatchConflict,
@@ -37,7 +41,7 @@ from ..domain import (
 )
 from ..serving import BODY, UNREADABLE_BODY
 from ..storage.base import Storage
-from .contract import Contract
+from .contract import Contract, Route
 from .handlers import HANDLERS, ApiCall
 from .faults import Faults
 from .journal import Journal
@@ -147,14 +151,12 @@ def create_api_blueprint(
             raise too_large
         return raw
 
-    def answer(req: Request, exchange: Exchange) -> Response:
+    def answer(req: Request, exchange: Exchange, route: Route | None, path_args: dict[str, str]) -> Response:
         """Steps 1-7: the answer to a request, or an exception that says why not."""
         store_hash, subpath = exchange.store_hash, exchange.subpath
         exchange.rate = rate = limiter.hit(store_hash)
-        found = contract.match("/" + subpath)
-        if found is None:
+        if route is None:
             raise ApiError(404, "The requested resource was not found.", {"path": f"No route `/{subpath}`."})
-        route, path_args = found
         operation = route.operations.get(req.method)
         if operation is None:
             allowed = ", ".join(route.allowed)
@@ -230,14 +232,12 @@ def create_api_blueprint(
         exchange.rejected = {"title": title, "errors": errors}
         return json_response(status, body, headers)
 
-    @api.route("", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
-    @api.route("/", methods=ALL_METHODS, provide_automatic_options=False, defaults={"subpath": ""})
-    @api.route("/<path:subpath>", methods=ALL_METHODS, provide_automatic_options=False)
-    def dispatch(store_hash: str, subpath: str) -> Response:
+    def dispatch(store_hash: str, route: Route | None, path_args: dict[str, str]) -> Response:
         req = request._get_current_object()  # one proxy lookup
-        exchange = Exchange(store_hash, subpath, time.perf_counter())
+        parts = req.path.split("/", 4)  # "", "stores", hash, "v3", the rest
+        exchange = Exchange(store_hash, parts[4] if len(parts) > 4 else "", time.perf_counter())
         try:
-            response = answer(req, exchange)
+            response = answer(req, exchange, route, path_args)
         except Exception as error:  # noqa: BLE001 - every failure is answered in the envelope
             response = error_response(exchange, error)
         finally:
@@ -246,6 +246,25 @@ def create_api_blueprint(
         if journal is not None:
             record(req, exchange, response)
         return response
+
+    # One rule per route of the document (werkzeug matches them without a regex over the
+    # whole path), and one for every other path under the prefix: 404 in the envelope.
+    for index, route in enumerate(contract.routes):
+        api.add_url_rule(
+            route_rule(route.path),
+            endpoint=f"route{index}",
+            view_func=functools.partial(_route_view, dispatch, route),
+            methods=ALL_METHODS,
+            provide_automatic_options=False,
+        )
+    for rule in ("", "/", "/<path:subpath>"):
+        api.add_url_rule(
+            rule,
+            endpoint="unknown" + rule.replace("/", "_"),
+            view_func=lambda store_hash, subpath="": dispatch(store_hash, None, {}),
+            methods=ALL_METHODS,
+            provide_automatic_options=False,
+        )
 
     def record(req: Request, exchange: Exchange, response: Response) -> None:
         status = response.status_code
@@ -266,6 +285,10 @@ def create_api_blueprint(
         )
 
     return api
+
+
+def _route_view(dispatch: Callable, route: Route, store_hash: str, **path_args: str) -> Response:
+    return dispatch(store_hash, route, path_args)
 
 
 def _rejection(body: Any) -> dict[str, Any]:
