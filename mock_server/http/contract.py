@@ -13,12 +13,16 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 from jsonschema_path import SchemaPath
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
 from openapi_core.validation.schemas.validators import SchemaValidator
+from openapi_schema_validator._regex import has_ecma_regex
+
+from .acceptance import compile_acceptor
 
 from segmentation_contract import dereference, iter_operations, load_spec, operation_parameters, route_pattern
 
@@ -74,6 +78,7 @@ class CompiledOperation:
     unscoped_delete: str | None = None
     body_schema: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # dereferenced
     concurrency_limit: int | None = None
+    accepts_body: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)  # see acceptance.py
 
 
 @dataclass(frozen=True)
@@ -109,11 +114,12 @@ class Contract:
             )
             for p in operation_parameters(self.spec, path, method)
         )
-        body = body_schema = None
+        body = body_schema = accepts_body = None
         if "requestBody" in operation:
             media = operation["requestBody"]["content"]["application/json"]
             body_schema = dereference(self.spec, media["schema"])
             body = _validator(body_schema)
+            accepts_body = compile_acceptor(body_schema, body.validator.format_checker, python_patterns=not has_ecma_regex())
         return CompiledOperation(
             operation_id=operation["operationId"],
             method=method,
@@ -125,6 +131,7 @@ class Contract:
             unscoped_delete=operation.get("x-unscoped-delete"),
             concurrency_limit=operation.get("x-concurrency-limit"),
             body_schema=body_schema,
+            accepts_body=accepts_body,
         )
 
     def match(self, path: str) -> tuple[Route, dict[str, str]] | None:
