@@ -41,7 +41,7 @@ from ..domain import (
 )
 from ..serving import BODY, UNREADABLE_BODY
 from ..storage.base import Storage
-from .contract import Contract, Route
+from .contract import CompiledOperation, Contract, Route
 from .handlers import HANDLERS, ApiCall
 from .faults import Faults
 from .journal import Journal
@@ -116,7 +116,7 @@ def create_api_blueprint(
     api = Blueprint("api", __name__, url_prefix="/stores/<store_hash>/v3")
 
     def authorise(req: Request, store_hash: str, scope: str) -> None:
-        token = req.headers.get("X-Auth-Token")
+        token = req.environ.get("HTTP_X_AUTH_TOKEN")
         info = storage.token_info(token) if token else None
         if info is None or info.store_hash != store_hash:
             raise ApiError(401, "Unauthorized.", {"X-Auth-Token": "The token is missing or not valid for this store."})
@@ -128,7 +128,7 @@ def create_api_blueprint(
             )
 
     def read_body(req: Request) -> bytes:
-        if not is_json_content_type(req.headers.get("Content-Type")):
+        if not is_json_content_type(req.environ.get("CONTENT_TYPE")):
             raise ApiError(415, "Unsupported media type.", {"Content-Type": "Send the body as application/json."})
         too_large = ApiError(
             413, "The request body is too large.", {"body": f"The maximum is {settings.max_body_bytes} bytes."}
@@ -168,21 +168,10 @@ def create_api_blueprint(
             )
         exchange.operation_id = operation.operation_id
         exchange.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in req.args
-        entered = faults.enter(store_hash, operation.operation_id, operation.concurrency_limit)
-        if entered is False:
-            raise ApiError(
-                429,
-                "Too many concurrent requests.",
-                {"request": f"At most {operation.concurrency_limit} concurrent requests to this operation."},
-            )
-        if entered:
-            exchange.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
-        delay = faults.delay_seconds(store_hash)
-        if delay:
-            time.sleep(delay)
-        forced = faults.forced(store_hash, req.method, "/" + subpath)
-        if forced is not None:
-            return forced_response(exchange, forced.status, forced.body)
+        if faults.configured(store_hash):
+            forced = inject_faults(req, exchange, operation)
+            if forced is not None:
+                return forced
         if rate.exceeded:
             raise ApiError(
                 429,
@@ -190,7 +179,7 @@ def create_api_blueprint(
                 {"X-Auth-Token": "The request quota of this store is used up for this window."},
             )
         authorise(req, store_hash, operation.scope)
-        if not accepts_json(req.headers.get("Accept")):
+        if not accepts_json(req.environ.get("HTTP_ACCEPT")):
             raise ApiError(406, "The requested representation is not available.", {"Accept": "This API answers application/json only."})
         body = None
         if operation.body is not None:
@@ -203,6 +192,27 @@ def create_api_blueprint(
             raise ApiError(400, "The request is not valid.", exc.errors) from None
         status, payload = HANDLERS[operation.operation_id](service, ApiCall(store_hash, valid.path, valid.query, valid.body))
         return json_response(status, payload, exchange.rate.headers())
+
+    def inject_faults(req: Request, exchange: Exchange, operation: CompiledOperation) -> Response | None:
+        """Step 3, for a store with faults set: the concurrency limit (429), latency, and a
+        forced answer (returned)."""
+        store_hash = exchange.store_hash
+        entered = faults.enter(store_hash, operation.operation_id, operation.concurrency_limit)
+        if entered is False:
+            raise ApiError(
+                429,
+                "Too many concurrent requests.",
+                {"request": f"At most {operation.concurrency_limit} concurrent requests to this operation."},
+            )
+        if entered:
+            exchange.in_flight = (store_hash, operation.operation_id, operation.concurrency_limit)
+        delay = faults.delay_seconds(store_hash)
+        if delay:
+            time.sleep(delay)
+        forced = faults.forced(store_hash, req.method, "/" + exchange.subpath)
+        if forced is not None:
+            return forced_response(exchange, forced.status, forced.body)
+        return None
 
     def forced_response(exchange: Exchange, status: int, body: Any) -> Response:
         if body is None and status >= 400:
@@ -276,7 +286,7 @@ def create_api_blueprint(
                 "query": req.environ.get("QUERY_STRING", ""),
                 "operation": exchange.operation_id,
                 "status": status,
-                "duration_ms": round((time.perf_counter() - exchange.started) * 1000, 3),
+                "duration_ms": (time.perf_counter() - exchange.started) * 1000,  # rounded when read
                 "unscoped_delete": exchange.unscoped and status == 204,
                 "rejected": exchange.rejected if status >= 400 else None,
                 "request_body": exchange.body,

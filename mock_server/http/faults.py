@@ -100,6 +100,11 @@ class Faults:
     def of(self, store_hash: str) -> StoreFaults:
         return self.by_store.get(store_hash, self.default)
 
+    def configured(self, store_hash: str) -> bool:
+        """Whether a store has any fault set (most have none: their requests skip the rest)."""
+        settings = self.of(store_hash)
+        return bool(settings.latency_ms or settings.responses or settings.concurrency_limit)
+
     def delay_seconds(self, store_hash: str) -> float:
         latency = self.of(store_hash).latency_ms
         if not latency:

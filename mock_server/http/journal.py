@@ -65,7 +65,8 @@ class Journal:
                 continue
             if unscoped_delete is not None and entry["unscoped_delete"] != unscoped_delete:
                 continue
-            found.append({**entry, "request_body": preview(entry["request_body"]), "response_body": preview(entry["response_body"])})
+            found.append({**entry, "duration_ms": round(entry["duration_ms"], 3), "request_body": preview(entry["request_body"]),
+                          "response_body": preview(entry["response_body"])})
             if len(found) >= limit:
                 break
         return found

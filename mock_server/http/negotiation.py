@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _Q_VALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)")
 
@@ -20,6 +21,7 @@ def _split_parameters(text: str) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), parameters
 
 
+@lru_cache(maxsize=256)  # clients send the same few values; the decision is per value
 def accepts_json(accept: str | None) -> bool:
     """Whether an ``Accept`` header lets the server answer ``application/json``.
 
@@ -48,6 +50,7 @@ def accepts_json(accept: str | None) -> bool:
     return best is not None and best[1] > 0
 
 
+@lru_cache(maxsize=256)
 def is_json_content_type(content_type: str | None) -> bool:
     """``application/json`` in any case; a ``charset``, quoted or not, must be UTF-8."""
     if not content_type:

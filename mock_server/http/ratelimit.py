@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..storage.base import Storage
 
@@ -23,8 +24,7 @@ class RateLimitPolicy:
     enforce: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RateState:
+class RateState(NamedTuple):  # a tuple: made for every request
     policy: RateLimitPolicy
     reset_ms: int
     left: int

@@ -138,18 +138,13 @@ def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
 
 
 def collection(page: Page, render: Callable[[Any], dict[str, Any]], links: dict[str, str] | None = None) -> Encoded:
-    meta = {
-        "pagination": {
-            "total": page.total,
-            "count": page.count,
-            "per_page": page.limit,
-            "current_page": page.page,
-            "total_pages": page.total_pages,
-            **({"links": links} if links is not None else {}),
-        }
-    }
+    # Integers only (and the links' text, encoded): written directly, in the encoder's order.
+    pagination = (f'"total":{int(page.total)},"count":{int(page.count)},"per_page":{int(page.limit)},'
+                  f'"current_page":{int(page.page)},"total_pages":{int(page.total_pages)}')
+    if links is not None:
+        pagination += f',"links":{dumps(links)}'
     items = ",".join(map(_encoder(render), page.items))
-    return Encoded(f'{{"data":[{items}],"meta":{dumps(meta)}}}')
+    return Encoded(f'{{"data":[{items}],"meta":{{"pagination":{{{pagination}}}}}}}')
 
 
 def batch(items: list, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
