@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Request, Response, request
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from segmentation_contract import route_rule
 
@@ -145,7 +146,7 @@ def create_api_blueprint(
             # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
             try:
                 raw = req.stream.read(length if length is not None else settings.max_body_bytes + 1)
-            except (OSError, ValueError) as exc:  # a malformed chunked body, a client gone mid-body
+            except (OSError, ValueError, ClientDisconnected) as exc:  # a malformed chunked body, a client gone mid-body
                 raise ApiError(400, "The request body could not be read.", {"body": f"{type(exc).__name__}: {exc}"[:200]}) from None
         if len(raw) > settings.max_body_bytes:
             raise too_large
@@ -234,6 +235,9 @@ def create_api_blueprint(
             body = batch_conflict_envelope(title, errors, error.total)
         elif isinstance(error, DomainError):
             status, title, errors = _domain_status(error), error.title, error.errors
+            body = api_error_body(exchange.subpath, status, title, errors)
+        elif isinstance(error, HTTPException) and error.code and error.code < 500:  # werkzeug's own refusals
+            status, title, errors = error.code, error.name, {"request": error.description or ""}
             body = api_error_body(exchange.subpath, status, title, errors)
         else:
             log.exception("unhandled error on %s /stores/%s/v3/%s", request.method, exchange.store_hash, exchange.subpath)

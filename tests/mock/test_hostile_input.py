@@ -174,3 +174,28 @@ def test_the_control_plane_has_its_own_body_limit_and_says_413_past_it():
     refused = client.post("/_mock/seed", json=big)
     assert refused.status_code == 413 and "2000 bytes" in refused.get_json()["title"]
     assert len(client.get("/_mock/snapshot?store_hash=demo").get_json()["stores"][0]["segments"]) == 5
+
+
+def test_a_body_shorter_than_its_content_length_is_400_under_any_wsgi_server():
+    """A WSGI server that hands the body over as a stream (not granian through the adapter):
+    the client is gone before the body's first byte. werkzeug's stream says so; the
+    answer is 400 in the envelope, with the rate-limit headers, and nothing is stored."""
+    import io
+    import sys
+
+    from mock_server.http.app import create_app
+
+    app = create_app(default_config())
+    environ = {
+        "REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": f"/stores/{STORE}/v3/segments", "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
+        "wsgi.run_once": False, "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "100",
+        "CONTENT_TYPE": "application/json", "HTTP_X_AUTH_TOKEN": TOKEN,
+    }
+    answer = {}
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: answer.update(status=status, headers=dict(headers))))
+    assert answer["status"].startswith("400"), (answer, body)
+    assert json.loads(body)["title"] == "The request body could not be read." and set(RATE_HEADERS) <= set(answer["headers"])
+    listed = app.test_client().get(f"/stores/{STORE}/v3/segments", headers={"X-Auth-Token": TOKEN})
+    assert listed.json["data"] == []
