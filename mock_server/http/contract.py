@@ -3,18 +3,18 @@
 At start-up every operation of the document becomes a ``CompiledOperation``: its route
 pattern, its scope (``x-required-scope``), and an openapi-core schema validator for
 each parameter and for the request body, built from the dereferenced schema so that a
-request costs validation only, not spec navigation. Routes, methods, scopes, defaults,
+request costs validation only, not spec navigation; in front of each validator, a first
+pass compiled from the same schema (acceptance.py) that accepts the common valid values
+in a microsecond or two. Routes, methods, scopes, defaults,
 types and limits all come from the document; nothing about request shape is written
 here by hand.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema_path import SchemaPath
@@ -22,9 +22,9 @@ from openapi_core.validation.schemas import oas30_write_schema_validators_factor
 from openapi_core.validation.schemas.validators import SchemaValidator
 from openapi_schema_validator._regex import has_ecma_regex
 
-from .acceptance import compile_acceptor
-
 from segmentation_contract import dereference, iter_operations, load_spec, operation_parameters, route_pattern
+
+from .acceptance import compile_acceptor
 
 
 def _validator(schema: dict[str, Any]) -> SchemaValidator:
@@ -32,8 +32,10 @@ def _validator(schema: dict[str, Any]) -> SchemaValidator:
     return oas30_write_schema_validators_factory.create(path, path)
 
 
-# The keywords that leave an integer schema a plain range (the rest only describe it).
-_PLAIN_INTEGER_KEYWORDS = {"type", "minimum", "maximum", "default", "description", "example", "x-choice"}
+def _acceptor(schema: dict[str, Any], validator: SchemaValidator) -> Callable[[Any], bool] | None:
+    """The compiled first pass over values of ``schema`` (acceptance.py), with the format
+    checks and the regex engine of ``validator``."""
+    return compile_acceptor(schema, validator.validator.format_checker, python_patterns=not has_ecma_regex())
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class CompiledParameter:
     required: bool
     schema: dict[str, Any]
     validator: SchemaValidator = field(repr=False, compare=False)
+    accepts: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)  # see acceptance.py
 
     @property
     def type(self) -> str:
@@ -55,15 +58,6 @@ class CompiledParameter:
     @property
     def maximum(self) -> int | None:
         return self.schema.get("maximum")
-
-    @cached_property
-    def plain_bounds(self) -> tuple[float, float] | None:
-        """``(minimum, maximum)`` of an integer parameter whose schema says nothing more
-        (``page``, ``limit``): a value inside them needs no schema validator. ``None`` for
-        any other parameter."""
-        if self.schema.get("type") != "integer" or not set(self.schema) <= _PLAIN_INTEGER_KEYWORDS:
-            return None
-        return self.schema.get("minimum", -math.inf), self.schema.get("maximum", math.inf)
 
 
 @dataclass(frozen=True)
@@ -110,7 +104,8 @@ class Contract:
                 location=p["in"],
                 required=p.get("required", False),
                 schema=(schema := dereference(self.spec, p["schema"])),
-                validator=_validator(schema),
+                validator=(validator := _validator(schema)),
+                accepts=_acceptor(schema, validator),
             )
             for p in operation_parameters(self.spec, path, method)
         )
@@ -119,7 +114,7 @@ class Contract:
             media = operation["requestBody"]["content"]["application/json"]
             body_schema = dereference(self.spec, media["schema"])
             body = _validator(body_schema)
-            accepts_body = compile_acceptor(body_schema, body.validator.format_checker, python_patterns=not has_ecma_regex())
+            accepts_body = _acceptor(body_schema, body)
         return CompiledOperation(
             operation_id=operation["operationId"],
             method=method,

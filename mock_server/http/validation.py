@@ -113,16 +113,14 @@ def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:
         value = int(text)
         if parameter.location == "query" and name == "limit" and parameter.maximum is not None and value > parameter.maximum:
             raise LimitExceeded(name, parameter.maximum)  # any other integer above its maximum is a plain 400 below
-        bounds = parameter.plain_bounds
-        if bounds is not None and bounds[0] <= value <= bounds[1]:
-            return value  # within a plain range: nothing more for the schema to say
     elif parameter.type == "array":
         value = [entry for text in raw for entry in text.split(",")]
     else:
         value = raw[0]
-    errors = _schema_errors(parameter.validator, value, prefix=name)
-    if errors:
-        raise RequestInvalid(errors)
+    if parameter.accepts is None or not parameter.accepts(value):  # the compiled first pass, then the words
+        errors = _schema_errors(parameter.validator, value, prefix=name)
+        if errors:
+            raise RequestInvalid(errors)
     if parameter.type == "array":
         value = [entry.strip(BLANKS) for entry in value if entry.strip(BLANKS)]
     return value

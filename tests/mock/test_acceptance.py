@@ -10,6 +10,7 @@ import json
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
 from mock_server.http import validation
@@ -64,6 +65,33 @@ def test_what_the_first_pass_accepts_openapi_core_accepts(operation_id, mode):
     check()
     if mode is GenerationMode.POSITIVE:  # most valid bodies take the fast way
         assert outcomes["accepted"] >= outcomes["valid"] // 2 > 0, outcomes
+
+
+PARAMETERS = sorted({(op.operation_id, p.name): p for op in CONTRACT.by_id.values() for p in op.parameters}.items())
+_SCALARS = st.one_of(
+    st.text(max_size=12), st.uuids().map(str), st.datetimes().map(lambda d: d.isoformat() + "Z"),
+    st.integers(min_value=-(2**64), max_value=2**64), st.from_regex(r"[0-9]{1,12}", fullmatch=True),
+    st.sampled_from(["", " ", "a,b", "0", "250", "251", "1000000", "id", "-id", "asc", "desc"]),
+    st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
+)
+_PARAMETER_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=5))
+
+
+def test_every_parameter_of_the_document_gets_a_first_pass():
+    assert PARAMETERS and all(parameter.accepts is not None for _, parameter in PARAMETERS)
+
+
+@pytest.mark.parametrize("key", [key for key, _ in PARAMETERS], ids=[f"{o}.{n}" for (o, n), _ in PARAMETERS])
+def test_what_the_first_pass_accepts_of_a_parameter_openapi_core_accepts(key):
+    parameter = dict(PARAMETERS)[key]
+
+    @given(_PARAMETER_VALUES)
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def check(value):
+        if parameter.accepts(value):
+            assert not list(parameter.validator.validator.iter_errors(value)), value
+
+    check()
 
 
 def _acceptor(schema: dict):
