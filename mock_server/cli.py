@@ -8,7 +8,6 @@ which wins over ``--config``.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import sys
@@ -264,7 +263,7 @@ def serve(
     from granian.log import LogLevels
 
     from .http.app import create_app
-    from .serving import RsgiAdapter
+    from .serving import RsgiAdapter, settle_heap
 
     if config.seed_file and config.data_file:
         # Seed the shared file once, here, rather than once per worker process.
@@ -273,11 +272,10 @@ def serve(
     port = port or free_port(host)
 
     def load(_target: str) -> RsgiAdapter:  # in each worker process, after the fork
-        app = create_app(config)
-        # Long-lived start-up objects (the compiled document, validators) move out of the
-        # collector's reach, so collections triggered by requests stay cheap.
-        gc.collect()
-        gc.freeze()
+        app = create_app(config, after_seed=settle_heap)
+        # Long-lived start-up objects (the compiled document, validators, a seed) move out
+        # of the collector's reach, so collections triggered by requests stay cheap.
+        settle_heap()
         return RsgiAdapter(app, threads, config.max_body_bytes, read_timeout, config.control_body_bytes)
 
     server = Granian(

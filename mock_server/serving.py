@@ -21,6 +21,7 @@ app as an empty stream and the reason under ``environ[UNREADABLE_BODY]``: the ap
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,18 @@ from typing import Any, Callable
 READ_TIMEOUT = 10.0  # seconds for a request's headers (granian) and, separately, its body (here)
 UNREADABLE_BODY = "segmentation_mock.unreadable_body"  # environ key: why the body could not be read
 BODY = "segmentation_mock.body"  # environ key: the body's bytes, read already (also in wsgi.input)
+
+
+def settle_heap() -> None:
+    """Move every object alive now out of the garbage collector's reach (``gc.freeze``),
+    after collecting what is already garbage. For a serving process, after start-up and
+    after each seed: the compiled document and seeded records live until a reset, and a
+    full collection would otherwise walk all of them, pausing every request for tens of
+    milliseconds at 50,000 objects and for seconds at a million profiles. Frozen records
+    are still freed when they are dropped (they hold no reference cycles). Not for a test
+    process: it would keep whatever garbage cycles the tests make."""
+    gc.collect()
+    gc.freeze()
 
 
 class RsgiAdapter:

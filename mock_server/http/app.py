@@ -56,7 +56,10 @@ def create_app(
     config: MockConfig | None = None,
     storage: Storage | None = None,
     clock: Callable[[], float] = time.time,
+    after_seed: Callable[[], None] | None = None,
 ) -> Flask:
+    """``after_seed``: called after each seed through the control plane (see
+    ``serving.settle_heap``)."""
     config = config or MockConfig()
     storage = storage or open_storage(config.data_file)
     for store in config.stores:
@@ -91,7 +94,7 @@ def create_app(
             contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal, faults
         )
     )
-    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults, config.admin_token))
+    app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults, config.admin_token, after_seed))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -105,7 +106,10 @@ def create_control_blueprint(
     journal: Journal,
     faults: Faults,
     admin_token: str | None = None,
+    after_seed: Callable[[], None] | None = None,
 ) -> Blueprint:
+    """``after_seed``: called once a seed is written (the server uses it to move the
+    seeded records out of the garbage collector's reach)."""
     control = Blueprint("control", __name__, url_prefix="/_mock")
 
     @control.before_request
@@ -311,6 +315,8 @@ def create_control_blueprint(
             for scope, token in tokens:
                 add_token(store_hash, scope, token)
             write_store(service, store_hash, records)
+        if after_seed is not None:
+            after_seed()
         return json_response(200, {"seeded": [h for h, _, _ in seeded]})
 
     @control.get("/snapshot")

@@ -101,7 +101,8 @@ class Encoded(str):
 _ENCODERS: dict[Callable[[Any], dict[str, Any]], Callable[[Any], str]] = {}
 
 
-_CACHED_RECORDS = 32768  # per kind of record; each cache is emptied when it reaches this
+_CACHED_RECORDS = 8192  # per kind of record; each cache is emptied when it reaches this (its entries are
+# objects the garbage collector walks: a larger cache would lengthen its full collections)
 
 
 def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:

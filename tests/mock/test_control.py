@@ -228,3 +228,32 @@ def test_the_mock_serves_its_own_openapi_document(mock):
     response = requests.get(f"{mock.url}/_mock/openapi.yaml", timeout=30)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/yaml")
     assert yaml.safe_load(response.content) == load_spec()
+
+
+def test_the_after_seed_hook_runs_once_per_written_seed():
+    """The server settles its heap after a seed (serving.settle_heap); a refused seed
+    writes nothing and calls nothing."""
+    from mock_server.http.app import create_app
+    from tests.support import default_config
+
+    calls = []
+    client = create_app(default_config(), after_seed=lambda: calls.append(1)).test_client()
+    assert client.post("/_mock/seed", json=FIXTURE).status_code == 200 and calls == [1]
+    assert client.post("/_mock/seed", json={"stores": [{"store_hash": ""}]}).status_code == 400 and calls == [1]
+
+
+def test_settle_heap_freezes_what_is_alive_and_collects_what_is_not():
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, weakref\n"
+        "from mock_server.serving import settle_heap\n"
+        "class Node: pass\n"
+        "a, b = Node(), Node(); a.other, b.other = b, a; cycle = weakref.ref(a); del a, b\n"  # garbage
+        "kept = [Node() for _ in range(1000)]\n"
+        "gc.disable(); settle_heap()\n"
+        "print(gc.get_freeze_count() >= 1000, cycle() is None, any(type(o) is Node for o in gc.get_objects()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "False"]  # the kept nodes frozen (out of collections' reach); the cycle collected
