@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -109,29 +110,34 @@ def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
     """Records are immutable, so each record's JSON is computed once and reused. Looked up
     by value (SQLite reads make equal records anew) and, for a record encoded for the first
     time, also by identity: the in-memory backend hands out the same records again, and an
-    identity look-up costs less than hashing a record's fields. An identity entry holds its
-    record, so the identity cannot be reused while the entry lives. Unhashable views (a
-    customer with its segment list) are encoded each time."""
+    identity look-up costs less than hashing a record's fields. Every identity entry has
+    its record as a key of the value cache (the two are filled and emptied together), which
+    keeps the record alive, so its identity cannot be reused while the entry lives; the
+    identity cache holds only integers and text, which the garbage collector skips.
+    Unhashable views (a customer with its segment list) are encoded each time."""
     encoder = _ENCODERS.get(render)
     if encoder is None:
         by_value: dict[Any, str] = {}
-        by_identity: dict[int, tuple[Any, str]] = {}
+        by_identity: dict[int, str] = {}
+        lock = threading.Lock()
 
         def encoder(item: Any) -> str:
-            entry = by_identity.get(id(item))
-            if entry is not None and entry[0] is item:
-                return entry[1]
+            text = by_identity.get(id(item))
+            if text is not None:
+                return text
             try:
                 text = by_value.get(item)
             except TypeError:  # unhashable
                 return dumps(render(item))
             if text is None:
                 text = dumps(render(item))
-                for cache in (by_value, by_identity):
-                    if len(cache) >= _CACHED_RECORDS:
-                        cache.clear()
-                by_value[item] = text
-                by_identity[id(item)] = (item, text)
+                with lock:  # misses only: an identity entry only for the record that is the key
+                    if len(by_value) >= _CACHED_RECORDS:
+                        by_identity.clear()  # first: no identity entry outlives its record
+                        by_value.clear()
+                    if item not in by_value:
+                        by_value[item] = text
+                        by_identity[id(item)] = text
             return text
 
         _ENCODERS[render] = encoder

@@ -87,6 +87,8 @@ class _StoreData:
         self.profile_order: dict[str, int] = {}
         self.profile_by_customer: dict[int, str] = {}
         self.profile_keys = Ranked(self.profile_order.__getitem__)  # every profile, for pages
+        # Membership structures exist only for segments and profiles that have members: most
+        # records have none, and each structure is an object the garbage collector walks.
         self.members: dict[str, set[str]] = {}  # segment id -> profile ids
         self.member_keys: dict[str, Ranked] = {}  # segment id -> its profile ids in profile order, for pages
         self.segments_of: dict[str, set[str]] = {}  # profile id -> segment ids
@@ -129,8 +131,6 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             self.d.segments[segment.id] = segment
             self.d.segment_order[segment.id] = next(self.d.order)
             self.d.segment_by_name[segment.name] = segment.id
-            self.d.members[segment.id] = set()
-            self.d.member_keys[segment.id] = Ranked(self.d.profile_order.__getitem__)
 
     def replace_segments(self, segments):
         for segment in segments:  # drop every old name first: a batch may swap names
@@ -147,8 +147,8 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             segment = self.d.segments.pop(sid)
             del self.d.segment_order[sid]
             del self.d.segment_by_name[segment.name]
-            del self.d.member_keys[sid]
-            for pid in self.d.members.pop(sid):
+            self.d.member_keys.pop(sid, None)
+            for pid in self.d.members.pop(sid, ()):
                 self.d.segments_of[pid].discard(sid)
         return len(doomed)
 
@@ -167,7 +167,6 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             self.d.profiles[profile.id] = profile
             self.d.profile_order[profile.id] = next(self.d.order)
             self.d.profile_by_customer[profile.customer_id] = profile.id
-            self.d.segments_of[profile.id] = set()
             self.d.profile_keys.add(profile.id)
 
     def touch_profiles(self, ids, updated_at):
@@ -179,7 +178,7 @@ class MemoryStoreTx(StoreTx, PromotionStore):
         doomed = list(self.d.profiles) if ids is None else [i for i in dict.fromkeys(ids) if i in self.d.profiles]
         left: dict[str, list[str]] = {}  # segment -> its members that go
         for pid in doomed:
-            for sid in self.d.segments_of[pid]:
+            for sid in self.d.segments_of.get(pid, ()):
                 left.setdefault(sid, []).append(pid)
         for sid, pids in left.items():  # while the ranks are still there
             self.d.member_keys[sid].discard_many(pids)
@@ -188,32 +187,39 @@ class MemoryStoreTx(StoreTx, PromotionStore):
             profile = self.d.profiles.pop(pid)
             del self.d.profile_order[pid]
             del self.d.profile_by_customer[profile.customer_id]
-            for sid in self.d.segments_of.pop(pid):
+            for sid in self.d.segments_of.pop(pid, ()):
                 self.d.members[sid].discard(pid)
         return len(doomed)
 
     # memberships
     def segment_members_page(self, segment_id, offset, limit):
-        keys = self.d.member_keys[segment_id]
+        keys = self.d.member_keys.get(segment_id)
+        if keys is None:
+            return 0, []
         return len(keys), [self.d.profiles[p] for p in keys.page(offset, limit)]
 
     def profile_segments_page(self, profile_id, offset, limit):
-        ordered = sorted(self.d.segments_of[profile_id], key=self.d.segment_order.__getitem__)
+        ordered = sorted(self.d.segments_of.get(profile_id, ()), key=self.d.segment_order.__getitem__)
         return len(ordered), [self.d.segments[s] for s in ordered[offset : offset + limit]]
 
     def members_among(self, segment_id, profile_ids):
-        members = self.d.members[segment_id]
+        members = self.d.members.get(segment_id, ())
         return {p for p in profile_ids if p in members}
 
     def add_members(self, segment_id, profile_ids):
-        members, keys = self.d.members[segment_id], self.d.member_keys[segment_id]
+        members = self.d.members.setdefault(segment_id, set())
+        keys = self.d.member_keys.get(segment_id)
+        if keys is None:
+            keys = self.d.member_keys[segment_id] = Ranked(self.d.profile_order.__getitem__)
         for pid in sorted({p for p in profile_ids if p not in members}, key=self.d.profile_order.__getitem__):
             members.add(pid)
             keys.add(pid)
-            self.d.segments_of[pid].add(segment_id)
+            self.d.segments_of.setdefault(pid, set()).add(segment_id)
 
     def remove_members(self, segment_id, profile_ids):
-        members = self.d.members[segment_id]
+        members = self.d.members.get(segment_id)
+        if not members:
+            return []
         removed = list(members) if profile_ids is None else [p for p in dict.fromkeys(profile_ids) if p in members]
         self.d.member_keys[segment_id].discard_many(removed)
         for pid in removed:
@@ -223,9 +229,9 @@ class MemoryStoreTx(StoreTx, PromotionStore):
 
     def segment_ids_of_profiles(self, profile_ids):
         return {
-            pid: sorted(self.d.segments_of[pid], key=self.d.segment_order.__getitem__)
+            pid: sorted(self.d.segments_of.get(pid, ()), key=self.d.segment_order.__getitem__)
             for pid in profile_ids
-            if pid in self.d.segments_of
+            if pid in self.d.profiles
         }
 
     # customers
