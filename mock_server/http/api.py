@@ -271,10 +271,10 @@ def create_api_blueprint(
             methods=ALL_METHODS,
             provide_automatic_options=False,
         )
-    for rule in ("", "/", "/<path:subpath>"):
+    for rule, endpoint in (("", "unknown_base"), ("/", "unknown_base_slash"), ("/<path:subpath>", "unknown")):
         api.add_url_rule(
             rule,
-            endpoint="unknown" + rule.replace("/", "_"),
+            endpoint=endpoint,
             view_func=lambda store_hash, subpath="": dispatch(store_hash, None, {}),
             methods=ALL_METHODS,
             provide_automatic_options=False,
