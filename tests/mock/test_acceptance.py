@@ -50,7 +50,7 @@ def test_what_the_first_pass_accepts_openapi_core_accepts(operation_id, mode):
     outcomes = {"accepted": 0, "valid": 0}
 
     @given(api_operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=40, deadline=None, database=None,
+    @settings(max_examples=25, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
         body = _json_value(case.body)
@@ -86,7 +86,7 @@ def test_what_the_first_pass_accepts_of_a_parameter_openapi_core_accepts(key):
     parameter = dict(PARAMETERS)[key]
 
     @given(_PARAMETER_VALUES)
-    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def check(value):
         if parameter.accepts(value):
             assert not list(parameter.validator.validator.iter_errors(value)), value
