@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 
 _Q_VALUE = re.compile(r"(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)")
+
+
+def _decided_per_value(decide: Callable[[str | None], bool]) -> Callable[[str | None], bool]:
+    """Remember a header's decision by its value (clients send the same few). Only short
+    values are remembered, at most 256 of them, so that huge or ever-new values cost no
+    memory: the cache holds at most 256 x 256 characters."""
+    remembered = lru_cache(maxsize=256)(decide)
+
+    @wraps(decide)
+    def decision(value: str | None) -> bool:
+        return remembered(value) if value is None or len(value) <= 256 else decide(value)
+
+    decision.cache_info = remembered.cache_info  # type: ignore[attr-defined]
+    return decision
 
 
 def _split_parameters(text: str) -> tuple[str, dict[str, str]]:
@@ -21,7 +36,7 @@ def _split_parameters(text: str) -> tuple[str, dict[str, str]]:
     return media.strip().lower(), parameters
 
 
-@lru_cache(maxsize=256)  # clients send the same few values; the decision is per value
+@_decided_per_value
 def accepts_json(accept: str | None) -> bool:
     """Whether an ``Accept`` header lets the server answer ``application/json``.
 
@@ -50,7 +65,7 @@ def accepts_json(accept: str | None) -> bool:
     return best is not None and best[1] > 0
 
 
-@lru_cache(maxsize=256)
+@_decided_per_value
 def is_json_content_type(content_type: str | None) -> bool:
     """``application/json`` in any case; a ``charset``, quoted or not, must be UTF-8."""
     if not content_type:

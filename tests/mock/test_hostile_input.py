@@ -199,3 +199,15 @@ def test_a_body_shorter_than_its_content_length_is_400_under_any_wsgi_server():
     assert json.loads(body)["title"] == "The request body could not be read." and set(RATE_HEADERS) <= set(answer["headers"])
     listed = app.test_client().get(f"/stores/{STORE}/v3/segments", headers={"X-Auth-Token": TOKEN})
     assert listed.json["data"] == []
+
+
+def test_remembered_header_decisions_stay_bounded():
+    """Accept/Content-Type decisions are remembered per value, but only for short values
+    and at most 256 of them: ever-new or huge headers cost no memory."""
+    from mock_server.http.negotiation import accepts_json
+
+    for i in range(600):
+        assert accepts_json(f"application/json;q=0.{i % 10}, text/x-{i}") is (i % 10 != 0)
+        assert accepts_json("text/plain, " * 100 + f"application/json, text/x-{i}")  # 1,200+ characters
+    info = accepts_json.cache_info()
+    assert info.currsize <= 256 and info.maxsize == 256
