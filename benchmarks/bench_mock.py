@@ -25,6 +25,9 @@ stack and with Stoplight Prism, in one run.
    profile's segments, customers, promotions).
 6. Where a target is missed, prints a profile of the mock handling that request.
 
+``--only throughput,lists`` runs some parts only (prism: 1, throughput: 2, hostile and
+memory: 3, scale: 4, lists: 5).
+
 Needs ``wrk`` (Debian: ``apt-get install wrk``). Not a test: it prints figures.
 """
 
@@ -55,6 +58,7 @@ ROUNDS = 3  # each throughput figure is the median of this many runs, the mock's
 STORES_PER_ROUND = 30  # per wrk thread: POST /segments moves to the next store every 1,000 segments (the cap)
 POST_STORES = 2 * ROUNDS * STORES_PER_ROUND
 TARGETS = {"get": (0.70, "GET /segments?limit=50"), "post": (0.70, "POST /segments"), "add": (0.70, "POST add-profiles")}
+PARTS = ("prism", "throughput", "hostile", "memory", "scale", "lists")  # --only picks some of them
 PRISM_TARGET = 1.2  # GET /segments with one segment, against Prism's static answer
 PRISM = Path(os.environ.get("PRISM") or ROOT / ".ci" / "prism" / "node_modules" / ".bin" / "prism")
 
@@ -419,7 +423,12 @@ def main() -> int:
     parser.add_argument("--list-rounds", type=int, default=30, help="requests per page in the list-page runs")
     parser.add_argument("--random-seconds", type=float, default=30,
                         help="seconds of requests to random store hashes, per backend, in the memory probe")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help=f"the parts to run, comma-separated, of {','.join(PARTS)} (default: all)")
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--only: unknown parts {sorted(parts - set(PARTS))}")
     if not shutil.which("wrk"):
         log("wrk not found: install it (Debian: apt-get install wrk) and run again.")
         return 2
@@ -451,7 +460,9 @@ def main() -> int:
             probe = requests.post(f"{mock_base}/stores/bench/v3/segments/{segment_ids[-1]}/shopper-profiles", json=[profile_ids[-1]], headers={"X-Auth-Token": "bench-token"})
             sizes_bytes["add"] = len(probe.content)
             scripts = wrk_scripts(tmp, mock_port, segment_ids[:-1], profile_ids[:-1])
-            mock_results = {"get1": run_wrk(f"{mock_base}/stores/one/v3/segments", scripts["get1"], args.duration, args.connections)}
+            mock_results = {}
+            if "prism" in parts:
+                mock_results["get1"] = run_wrk(f"{mock_base}/stores/one/v3/segments", scripts["get1"], args.duration, args.connections)
             bare_cmd = [str(BIN / "granian"), "--interface", "rsgi", "--factory", "--port", str(bare_port), "--no-access-log",
                         "--log-level", "warning", "benchmarks.bare_app:rsgi_app"]
             bare_env = {"BARE_GET_BYTES": str(sizes_bytes["get"]), "BARE_POST_BYTES": str(sizes_bytes["post"]),
@@ -463,33 +474,41 @@ def main() -> int:
                 "add": (mock_base, "add", bare_base, "bare_add"),
             }
             runs: dict[str, dict[str, list]] = {kind: {"mock": [], "bare": []} for kind in targets}
-            with server_process(bare_cmd, env=bare_env, ready_url=f"{bare_base}/bare/get") as bare_proc:
-                # Alternating, so that the machine's state drifts alike for both.
-                for round_number in range(ROUNDS):
-                    log(f"throughput round {round_number + 1} of {ROUNDS} ...")
-                    for kind, (mock_url, mock_script, bare_url, bare_script) in targets.items():
-                        runs[kind]["mock"].append(run_wrk(mock_url, scripts[mock_script], args.duration, args.connections,
-                                                          round_number, mock_proc.pid))
-                        runs[kind]["bare"].append(run_wrk(bare_url, scripts[bare_script], args.duration, args.connections,
-                                                          round_number, bare_proc.pid))
-            mock_results.update({kind: median_run(r["mock"]) for kind, r in runs.items()})
-            bare_results = {kind: median_run(r["bare"]) for kind, r in runs.items()}
-            hostile = hostile_clients(mock_base, f"{mock_base}/stores/bench/v3", "bench-token", segment_ids[0])
-            log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (memory backend) ...")
-            memory_probe = {"memory": random_stores(mock_base, mock_proc.pid, args.random_seconds)}
-            scale = {n: scale_latency(f"{mock_base}/stores/scale{n}/v3", f"scale{n}", n, args.scale_rounds) for n in sizes}
-        probe_port, probe_file = free_port(), tmp / "probe.db"
-        probe_cmd = [str(BIN / "segmentation-mock"), "serve", "--port", str(probe_port), "--config", str(config),
-                     "--data-file", str(probe_file)]
-        with server_process(probe_cmd, ready_url=f"http://127.0.0.1:{probe_port}/_mock/health") as probe_proc:
-            log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (SQLite backend) ...")
-            memory_probe["sqlite"] = random_stores(f"http://127.0.0.1:{probe_port}", probe_proc.pid, args.random_seconds, probe_file)
+            bare_results: dict[str, dict[str, float]] = {}
+            if "throughput" in parts:
+                with server_process(bare_cmd, env=bare_env, ready_url=f"{bare_base}/bare/get") as bare_proc:
+                    # Alternating, so that the machine's state drifts alike for both.
+                    for round_number in range(ROUNDS):
+                        log(f"throughput round {round_number + 1} of {ROUNDS} ...")
+                        for kind, (mock_url, mock_script, bare_url, bare_script) in targets.items():
+                            runs[kind]["mock"].append(run_wrk(mock_url, scripts[mock_script], args.duration,
+                                                              args.connections, round_number, mock_proc.pid))
+                            runs[kind]["bare"].append(run_wrk(bare_url, scripts[bare_script], args.duration,
+                                                              args.connections, round_number, bare_proc.pid))
+                mock_results.update({kind: median_run(r["mock"]) for kind, r in runs.items()})
+                bare_results = {kind: median_run(r["bare"]) for kind, r in runs.items()}
+            hostile = hostile_clients(mock_base, f"{mock_base}/stores/bench/v3", "bench-token", segment_ids[0]) if "hostile" in parts else None
+            memory_probe = {}
+            if "memory" in parts:
+                log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (memory backend) ...")
+                memory_probe["memory"] = random_stores(mock_base, mock_proc.pid, args.random_seconds)
+            scale = {}
+            if "scale" in parts:
+                scale = {n: scale_latency(f"{mock_base}/stores/scale{n}/v3", f"scale{n}", n, args.scale_rounds) for n in sizes}
+        if "memory" in parts:
+            probe_port, probe_file = free_port(), tmp / "probe.db"
+            probe_cmd = [str(BIN / "segmentation-mock"), "serve", "--port", str(probe_port), "--config", str(config),
+                         "--data-file", str(probe_file)]
+            with server_process(probe_cmd, ready_url=f"http://127.0.0.1:{probe_port}/_mock/health") as probe_proc:
+                log(f"memory probe: {args.random_seconds:.0f} s of random store hashes (SQLite backend) ...")
+                memory_probe["sqlite"] = random_stores(f"http://127.0.0.1:{probe_port}", probe_proc.pid, args.random_seconds,
+                                                       probe_file)
         list_sizes = [int(n) for n in args.list_sizes.split(",")]
         lists: dict[str, dict[int, dict[str, float]]] = {}
         seeded: dict[str, dict[int, float]] = {}
         list_config = tmp / "lists.json"
         list_config.write_text(json.dumps({"stores": [{"store_hash": f"list{n}", "token": f"list{n}"} for n in list_sizes]}))
-        for backend in ("memory", "sqlite"):
+        for backend in (("memory", "sqlite") if "lists" in parts else ()):
             port = free_port()
             command = [str(BIN / "segmentation-mock"), "serve", "--port", str(port), "--config", str(list_config)]
             if backend == "sqlite":
@@ -502,14 +521,16 @@ def main() -> int:
                     lists[backend][n], seeded[backend][n] = list_latency(f"{root}/stores/list{n}/v3", f"list{n}", n, args.list_rounds)
                     requests.post(f"{root}/_mock/reset?store_hash=list{n}", timeout=600)
         prism = None
-        if os.access(PRISM, os.X_OK):
+        if "prism" in parts and os.access(PRISM, os.X_OK):
             prism_cmd = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), str(ROOT / "openapi" / "segmentation-v3.yaml")]
             prism_base = f"http://127.0.0.1:{prism_port}"
             with server_process(prism_cmd, ready_url=f"{prism_base}/segments"):
                 prism = run_wrk(f"{prism_base}/segments", scripts["prism_get"], args.duration, args.connections)
 
     log("")
-    if prism is None:
+    if "prism" not in parts:
+        pass
+    elif prism is None:
         log(f"Prism: not installed at {PRISM} (npm install --prefix .ci/prism @stoplight/prism-cli); its comparison is skipped")
     else:
         m = mock_results["get1"]
@@ -518,60 +539,65 @@ def main() -> int:
         log(f"{'':<26}{m['rps']:>12.0f}{prism['rps']:>13.0f}{ratio:>7.2f}x{'>=' + format(PRISM_TARGET, '.1f') + 'x':>8}"
             f"{m['p99']:>8.2f}ms{prism['p99']:>9.2f}ms{'' if ratio >= PRISM_TARGET else '  MISSED'}")
         log("(Prism serves the project's document statically: no state, no token check, no validation of the answer)")
-    log("")
-    log(f"{'request':<26}{'bytes':>7}{'mock req/s':>12}{'bare req/s':>12}{'ratio':>8}{'target':>8}"
-        f"{'mock p50':>10}{'mock p99':>10}{'bare p99':>10}{'p99 x':>7}{'CPU µs/req mock':>17}{'bare':>6}{'ratio':>7}  non-2xx")
     missed = []
-    for kind, (target, label) in TARGETS.items():
-        m, b = mock_results[kind], bare_results[kind]
-        ratio, p99x = m["rps"] / b["rps"], m["p99"] / b["p99"]
-        ok = ratio >= target and p99x <= 1.5
-        if not ok:
-            missed.append(kind)
-        log(f"{label:<26}{sizes_bytes[kind]:>7}{m['rps']:>12.0f}{b['rps']:>12.0f}{ratio:>7.0%}{'>=' + format(target, '.0%'):>8}"
-            f"{m['p50']:>8.2f}ms{m['p99']:>8.2f}ms{b['p99']:>8.2f}ms{p99x:>7.2f}"
-            f"{m['cpu_us']:>17.0f}{b['cpu_us']:>6.0f}{b['cpu_us'] / m['cpu_us'] if m['cpu_us'] else 0:>7.0%}"
-            f"  {m['errors']}{'' if ok else '  MISSED'}")
-    log("(targets: req/s ratio as shown, p99 at most 1.5x bare; CPU µs/req: the server's CPU time per request,"
-        " all its processes, and bare's over the mock's)")
-    log("")
-    log(f"Hostile clients: health with 12 half-sent requests open answered in {hostile['health'] * 1000:.0f} ms (target <= 1000 ms); "
-        f"a {hostile['large_bytes'] // 1024} KiB add-profiles body answered {hostile['large_status']} in "
-        f"{hostile['large'] * 1000:.0f} ms (target <= 1000 ms)")
-    for backend, m in memory_probe.items():
-        growth = m["after"] - m["before"]
-        line = (f"Random store hashes, {backend} backend: {m['requests']} requests in {args.random_seconds:.0f} s; "
-                f"server RSS {m['before']:.0f} MiB before, {m['peak']:.0f} peak, {m['after']:.0f} after ({growth:+.1f} MiB)")
-        if backend == "sqlite":
-            line += f"; data file {m['file_before']:.2f} -> {m['file_after']:.2f} MiB"
-        flat = growth <= max(5.0, 0.1 * m["before"]) and (backend != "sqlite" or m["file_after"] - m["file_before"] < 1)
-        log(line + ("" if flat else "  NOT FLAT"))
-    log("(target: memory flat, within 5 MiB or 10 %, whichever is larger; data file within 1 MiB)")
-    log("")
-    log("Mean latency (ms), one client, by shopper profiles in the store (999-1000 segments):")
-    log(f"{'profiles':>10}{'GET /segments':>16}{'POST /segments':>16}{'add-profiles':>14}")
-    for n, values in scale.items():
-        log(f"{n:>10}{values['get']:>16.2f}{values['post']:>16.2f}{values['add']:>14.2f}")
-    smallest, largest = scale[sizes[0]], scale[sizes[-1]]
-    growth = {k: largest[k] / smallest[k] for k in smallest}
-    log("growth, largest / smallest store: " + ", ".join(f"{k} {v:.2f}x" for k, v in growth.items()) + "  (target <= 1.5x)")
-    log("")
-    log("List pages, median ms over HTTP (limit 50), by shopper profiles in the store (all in one segment;"
-        " 60 segments, 60 promotions):")
-    columns = [f"{name} {end}" for name in LISTS for end in ("first", "last")]
-    full = next((n for n in list_sizes if n >= 50), None)  # its pages hold 50 items, like the largest store's
-    for backend, by_size in lists.items():
-        log(f"{backend + ' backend':<28}" + "".join(f"{n:>10}" for n in list_sizes) + "   largest/smallest"
-            + (f"  largest/{full}" if full and full != list_sizes[-1] else ""))
-        for column in columns:
-            values = [by_size[n][column] for n in list_sizes]
-            ratio = values[-1] / values[0]
-            line = f"  {column:<26}" + "".join(f"{v:>10.2f}" for v in values) + f"{ratio:>17.2f}x"
-            if full and full != list_sizes[-1]:
-                line += f"{values[-1] / by_size[full][column]:>13.2f}x"
-            log(line + ("" if ratio <= 1.5 else "  MISSED"))
-        log(f"  {'seed (s)':<26}" + "".join(f"{seeded[backend][n]:>10.1f}" for n in list_sizes)
-            + f"   (target: {list_sizes[-1]} profiles in < 60 s)")
+    if "throughput" in parts:
+        log("")
+        log(f"{'request':<26}{'bytes':>7}{'mock req/s':>12}{'bare req/s':>12}{'ratio':>8}{'target':>8}"
+            f"{'mock p50':>10}{'mock p99':>10}{'bare p99':>10}{'p99 x':>7}{'CPU µs/req mock':>17}{'bare':>6}{'ratio':>7}  non-2xx")
+        for kind, (target, label) in TARGETS.items():
+            m, b = mock_results[kind], bare_results[kind]
+            ratio, p99x = m["rps"] / b["rps"], m["p99"] / b["p99"]
+            ok = ratio >= target and p99x <= 1.5
+            if not ok:
+                missed.append(kind)
+            log(f"{label:<26}{sizes_bytes[kind]:>7}{m['rps']:>12.0f}{b['rps']:>12.0f}{ratio:>7.0%}{'>=' + format(target, '.0%'):>8}"
+                f"{m['p50']:>8.2f}ms{m['p99']:>8.2f}ms{b['p99']:>8.2f}ms{p99x:>7.2f}"
+                f"{m['cpu_us']:>17.0f}{b['cpu_us']:>6.0f}{b['cpu_us'] / m['cpu_us'] if m['cpu_us'] else 0:>7.0%}"
+                f"  {m['errors']}{'' if ok else '  MISSED'}")
+        log("(targets: req/s ratio as shown, p99 at most 1.5x bare; CPU µs/req: the server's CPU time per request,"
+            " all its processes, and bare's over the mock's)")
+        log("")
+    if hostile is not None:
+        log(f"Hostile clients: health with 12 half-sent requests open answered in {hostile['health'] * 1000:.0f} ms (target <= 1000 ms); "
+            f"a {hostile['large_bytes'] // 1024} KiB add-profiles body answered {hostile['large_status']} in "
+            f"{hostile['large'] * 1000:.0f} ms (target <= 1000 ms)")
+    if memory_probe:
+        for backend, m in memory_probe.items():
+            growth = m["after"] - m["before"]
+            line = (f"Random store hashes, {backend} backend: {m['requests']} requests in {args.random_seconds:.0f} s; "
+                    f"server RSS {m['before']:.0f} MiB before, {m['peak']:.0f} peak, {m['after']:.0f} after ({growth:+.1f} MiB)")
+            if backend == "sqlite":
+                line += f"; data file {m['file_before']:.2f} -> {m['file_after']:.2f} MiB"
+            flat = growth <= max(5.0, 0.1 * m["before"]) and (backend != "sqlite" or m["file_after"] - m["file_before"] < 1)
+            log(line + ("" if flat else "  NOT FLAT"))
+        log("(target: memory flat, within 5 MiB or 10 %, whichever is larger; data file within 1 MiB)")
+    if scale:
+        log("")
+        log("Mean latency (ms), one client, by shopper profiles in the store (999-1000 segments):")
+        log(f"{'profiles':>10}{'GET /segments':>16}{'POST /segments':>16}{'add-profiles':>14}")
+        for n, values in scale.items():
+            log(f"{n:>10}{values['get']:>16.2f}{values['post']:>16.2f}{values['add']:>14.2f}")
+        smallest, largest = scale[sizes[0]], scale[sizes[-1]]
+        growth = {k: largest[k] / smallest[k] for k in smallest}
+        log("growth, largest / smallest store: " + ", ".join(f"{k} {v:.2f}x" for k, v in growth.items()) + "  (target <= 1.5x)")
+    if lists:
+        log("")
+        log("List pages, median ms over HTTP (limit 50), by shopper profiles in the store (all in one segment;"
+            " 60 segments, 60 promotions):")
+        columns = [f"{name} {end}" for name in LISTS for end in ("first", "last")]
+        full = next((n for n in list_sizes if n >= 50), None)  # its pages hold 50 items, like the largest store's
+        for backend, by_size in lists.items():
+            log(f"{backend + ' backend':<28}" + "".join(f"{n:>10}" for n in list_sizes) + "   largest/smallest"
+                + (f"  largest/{full}" if full and full != list_sizes[-1] else ""))
+            for column in columns:
+                values = [by_size[n][column] for n in list_sizes]
+                ratio = values[-1] / values[0]
+                line = f"  {column:<26}" + "".join(f"{v:>10.2f}" for v in values) + f"{ratio:>17.2f}x"
+                if full and full != list_sizes[-1]:
+                    line += f"{values[-1] / by_size[full][column]:>13.2f}x"
+                log(line + ("" if ratio <= 1.5 else "  MISSED"))
+            log(f"  {'seed (s)':<26}" + "".join(f"{seeded[backend][n]:>10.1f}" for n in list_sizes)
+                + f"   (target: {list_sizes[-1]} profiles in < 60 s)")
     for kind in missed:
         log(f"\nTarget missed for {TARGETS[kind][1]}: where the mock's time goes (in-process, 300 requests):")
         log(profile_request(kind))

@@ -22,6 +22,7 @@ the schema is translated only where the translation is at least as strict as Ope
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +90,21 @@ def _translate(schema: Any, formats: set[str], python_patterns: bool) -> dict[st
     return out
 
 
+# A value in a format's usual spelling, which openapi-core's check accepts too: accepted
+# without running that check (for a UUID, it builds a uuid.UUID). Other spellings it may
+# also accept (braces, a `urn:uuid:` prefix) go through the check itself.
+_USUAL_SPELLING = {
+    "uuid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"),
+}
+
+
+def _format_check(name: str, format_checker: FormatChecker) -> Callable[[str], bool]:
+    usual = _USUAL_SPELLING.get(name)
+    if usual is None:
+        return lambda value: format_checker.conforms(value, name)
+    return lambda value: usual.fullmatch(value) is not None or format_checker.conforms(value, name)
+
+
 def compile_acceptor(schema: dict[str, Any], format_checker: FormatChecker, python_patterns: bool = True) -> Callable[[Any], bool] | None:
     """A function that returns True for a body it proves valid against ``schema`` (an
     OpenAPI 3.0 schema, dereferenced), False when it cannot; None when the schema cannot
@@ -101,7 +117,7 @@ def compile_acceptor(schema: dict[str, Any], format_checker: FormatChecker, pyth
     except _Unsupported:
         return None
     translated["$schema"] = "http://json-schema.org/draft-04/schema#"
-    checks = {name: (lambda value, name=name: format_checker.conforms(value, name)) for name in formats}
+    checks = {name: _format_check(name, format_checker) for name in formats}
     try:
         validate = fastjsonschema.compile(translated, formats=checks, use_default=False, detailed_exceptions=False)
     except Exception:  # noqa: BLE001 - e.g. a pattern fastjsonschema rewrites into one `re` refuses

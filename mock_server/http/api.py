@@ -49,7 +49,7 @@ from .journal import Journal
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
 from .representations import RATE_LIMIT_DOCS, Encoded, api_error_body, batch_conflict_envelope, dumps
-from .validation import LimitExceeded, RequestInvalid, validate_request
+from .validation import LimitExceeded, RequestInvalid, read_query, validate_request
 
 log = logging.getLogger(__name__)
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -70,12 +70,23 @@ class ApiSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
+class JsonResponse(Response):
+    """A JSON answer whose headers are complete when it is made: a body (so its
+    ``Content-Length``), no ``Location``, a status that is neither 1xx, 204 nor 304. The
+    WSGI server gets those headers as they are, where werkzeug would first copy them (and
+    check every value again) to correct what such an answer never has."""
+
+    def get_wsgi_headers(self, environ: Any) -> Any:
+        return self.headers
+
+
 def json_response(status: int, body: Any, headers: Any = None) -> Response:
     """``headers``: a dict or a list of (name, value) pairs."""
     if body is None:
         return Response(status=status, headers=headers)
     payload = body if isinstance(body, Encoded) else dumps(body)
-    return Response(payload, status=status, headers=headers, content_type="application/json")
+    kind = JsonResponse if 200 <= status and status not in (204, 304) else Response
+    return kind(payload, status=status, headers=headers, content_type="application/json")
 
 
 @dataclass(slots=True)
@@ -128,20 +139,21 @@ def create_api_blueprint(
                 {"X-Auth-Token": "This operation needs the Customers modify scope."},
             )
 
+    def too_large() -> ApiError:
+        return ApiError(413, "The request body is too large.", {"body": f"The maximum is {settings.max_body_bytes} bytes."})
+
     def read_body(req: Request) -> bytes:
-        if not is_json_content_type(req.environ.get("CONTENT_TYPE")):
-            raise ApiError(415, "Unsupported media type.", {"Content-Type": "Send the body as application/json."})
-        too_large = ApiError(
-            413, "The request body is too large.", {"body": f"The maximum is {settings.max_body_bytes} bytes."}
-        )
-        length = req.content_length
-        if length is not None and length > settings.max_body_bytes:
-            raise too_large
         environ = req.environ
+        if not is_json_content_type(environ.get("CONTENT_TYPE")):
+            raise ApiError(415, "Unsupported media type.", {"Content-Type": "Send the body as application/json."})
+        raw = environ.get(BODY)  # read already by the serving stack (which reads none when the declared size is too large)
+        if raw is None:
+            length = req.content_length
+            if length is not None and length > settings.max_body_bytes:
+                raise too_large()
         unreadable = environ.get(UNREADABLE_BODY)  # the server could not read it (too slow, malformed)
         if unreadable:
             raise ApiError(400, "The request body could not be read.", {"body": unreadable})
-        raw = environ.get(BODY)  # read already by the serving stack
         if raw is None:
             # With a Content-Length, read exactly that; without one (chunked), read up to the limit.
             try:
@@ -149,7 +161,7 @@ def create_api_blueprint(
             except (OSError, ValueError, ClientDisconnected) as exc:  # a malformed chunked body, a client gone mid-body
                 raise ApiError(400, "The request body could not be read.", {"body": f"{type(exc).__name__}: {exc}"[:200]}) from None
         if len(raw) > settings.max_body_bytes:
-            raise too_large
+            raise too_large()
         return raw
 
     def answer(req: Request, exchange: Exchange, route: Route | None, path_args: dict[str, str]) -> Response:
@@ -168,7 +180,8 @@ def create_api_blueprint(
                 headers={"Allow": allowed},
             )
         exchange.operation_id = operation.operation_id
-        exchange.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in req.args
+        query = read_query(operation, req.environ.get("QUERY_STRING", ""), lambda: req.args)
+        exchange.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in query.names
         if faults.configured(store_hash):
             forced = inject_faults(req, exchange, operation)
             if forced is not None:
@@ -186,7 +199,7 @@ def create_api_blueprint(
         if operation.body is not None:
             exchange.body = body = read_body(req)
         try:
-            valid = validate_request(operation, path_args, req.args, body)
+            valid = validate_request(operation, path_args, query, body)
         except LimitExceeded as exc:
             raise ApiError(413, "The limit parameter exceeded the maximum.", exc.errors) from None
         except RequestInvalid as exc:

@@ -99,14 +99,11 @@ class Encoded(str):
     """A JSON text that is ready to send."""
 
 
-_ENCODERS: dict[Callable[[Any], dict[str, Any]], Callable[[Any], str]] = {}
-
-
 _CACHED_RECORDS = 8192  # per kind of record; each cache is emptied when it reaches this (its entries are
 # objects the garbage collector walks: a larger cache would lengthen its full collections)
 
 
-def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
+class _RecordEncoder:
     """Records are immutable, so each record's JSON is computed once and reused. Looked up
     by value (SQLite reads make equal records anew) and, for a record encoded for the first
     time, also by identity: the in-memory backend hands out the same records again, and an
@@ -115,32 +112,51 @@ def _encoder(render: Callable[[Any], dict[str, Any]]) -> Callable[[Any], str]:
     keeps the record alive, so its identity cannot be reused while the entry lives; the
     identity cache holds only integers and text, which the garbage collector skips.
     Unhashable views (a customer with its segment list) are encoded each time."""
+
+    __slots__ = ("render", "by_value", "by_identity", "lock")
+
+    def __init__(self, render: Callable[[Any], dict[str, Any]]):
+        self.render = render
+        self.by_value: dict[Any, str] = {}
+        self.by_identity: dict[int, str] = {}
+        self.lock = threading.Lock()
+
+    def one(self, item: Any) -> str:
+        text = self.by_identity.get(id(item))
+        if text is not None:
+            return text
+        try:
+            text = self.by_value.get(item)
+        except TypeError:  # unhashable
+            return dumps(self.render(item))
+        if text is None:
+            text = dumps(self.render(item))
+            with self.lock:  # misses only: an identity entry only for the record that is the key
+                if len(self.by_value) >= _CACHED_RECORDS:
+                    self.by_identity.clear()  # first: no identity entry outlives its record
+                    self.by_value.clear()
+                if item not in self.by_value:
+                    self.by_value[item] = text
+                    self.by_identity[id(item)] = text
+        return text
+
+    def joined(self, items: list) -> str:
+        """The items' JSON, comma-separated. The identity look-ups run without a Python
+        call per item (a page of records the in-memory backend hands out again costs one
+        pass in C); only the items they miss go through ``one``."""
+        texts = list(map(self.by_identity.get, map(id, items)))
+        if None in texts:
+            texts = [text if text is not None else self.one(item) for text, item in zip(texts, items)]
+        return ",".join(texts)
+
+
+_ENCODERS: dict[Callable[[Any], dict[str, Any]], _RecordEncoder] = {}
+
+
+def _encoder(render: Callable[[Any], dict[str, Any]]) -> _RecordEncoder:
     encoder = _ENCODERS.get(render)
     if encoder is None:
-        by_value: dict[Any, str] = {}
-        by_identity: dict[int, str] = {}
-        lock = threading.Lock()
-
-        def encoder(item: Any) -> str:
-            text = by_identity.get(id(item))
-            if text is not None:
-                return text
-            try:
-                text = by_value.get(item)
-            except TypeError:  # unhashable
-                return dumps(render(item))
-            if text is None:
-                text = dumps(render(item))
-                with lock:  # misses only: an identity entry only for the record that is the key
-                    if len(by_value) >= _CACHED_RECORDS:
-                        by_identity.clear()  # first: no identity entry outlives its record
-                        by_value.clear()
-                    if item not in by_value:
-                        by_value[item] = text
-                        by_identity[id(item)] = text
-            return text
-
-        _ENCODERS[render] = encoder
+        encoder = _ENCODERS.setdefault(render, _RecordEncoder(render))
     return encoder
 
 
@@ -150,7 +166,7 @@ def collection(page: Page, render: Callable[[Any], dict[str, Any]], links: dict[
                   f'"current_page":{int(page.page)},"total_pages":{int(page.total_pages)}')
     if links is not None:
         pagination += f',"links":{dumps(links)}'
-    items = ",".join(map(_encoder(render), page.items))
+    items = _encoder(render).joined(page.items)
     return Encoded(f'{{"data":[{items}],"meta":{{"pagination":{{{pagination}}}}}}}')
 
 

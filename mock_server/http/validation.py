@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,31 +65,79 @@ class ValidRequest:
     body: Any
 
 
-def validate_request(
-    operation: CompiledOperation,
-    path_args: Mapping[str, str],
-    query: Any,  # a werkzeug MultiDict
-    body: bytes | None,
-) -> ValidRequest:
+@dataclass(frozen=True, slots=True)
+class QueryReading:
+    """A query string read by one operation's query parameters: the names it holds, the
+    values (defaults filled in), and what is wrong with it."""
+
+    names: frozenset[str]
+    values: dict[str, Any]
+    errors: dict[str, str]
+    too_large: LimitExceeded | None
+
+    def fresh_values(self) -> dict[str, Any]:
+        """The values, for one request (a reading is shared by every request that sends
+        the same query string)."""
+        return {name: list(value) if isinstance(value, list) else value for name, value in self.values.items()}
+
+
+QUERY_READINGS_KEPT = 1024  # per operation; the remembered readings are dropped when there are this many
+QUERY_READING_TEXT = 256  # only query strings this short are remembered
+
+
+def read_query(operation: CompiledOperation, query_string: str, parse: Callable[[], Any]) -> QueryReading:
+    """The operation's reading of ``query_string``; ``parse`` gives its MultiDict. Clients
+    send the same few query strings again and again, so each short one's reading is
+    remembered (at most ``QUERY_READINGS_KEPT`` per operation, each at most
+    ``QUERY_READING_TEXT`` characters: ever-new or huge query strings cost no memory)."""
+    remembered = operation.query_readings
+    reading = remembered.get(query_string)
+    if reading is None:
+        reading = _read_query(operation, parse())
+        if len(query_string) <= QUERY_READING_TEXT:
+            if len(remembered) >= QUERY_READINGS_KEPT:
+                remembered.clear()
+            remembered[query_string] = reading
+    return reading
+
+
+def _read_query(operation: CompiledOperation, query: Any) -> QueryReading:
     errors: dict[str, str] = {}
     too_large: LimitExceeded | None = None
-    values: dict[str, dict[str, Any]] = {"path": {}, "query": {}}
-    for parameter in operation.parameters:
-        raw = [path_args[parameter.name]] if parameter.location == "path" else query.getlist(parameter.name)
+    values: dict[str, Any] = {}
+    for parameter in operation.query_parameters:
+        raw = query.getlist(parameter.name)
         if not raw:
             if parameter.required:
                 errors[parameter.name] = f"`{parameter.name}` is required."
             elif parameter.default is not None:
-                values[parameter.location][parameter.name] = parameter.default
+                values[parameter.name] = parameter.default
             continue
         try:
-            values[parameter.location][parameter.name] = _read_parameter(parameter, raw)
+            values[parameter.name] = _read_parameter(parameter, raw)
         except LimitExceeded as exc:
             too_large = too_large or exc
         except RequestInvalid as exc:
             errors.update(exc.errors)
-    if too_large is not None:
-        raise too_large
+    return QueryReading(frozenset(query.keys()), values, errors, too_large)
+
+
+def validate_request(
+    operation: CompiledOperation,
+    path_args: Mapping[str, str],
+    query: QueryReading,
+    body: bytes | None,
+) -> ValidRequest:
+    errors: dict[str, str] = {}
+    path_values: dict[str, Any] = {}
+    for parameter in operation.path_parameters:
+        try:
+            path_values[parameter.name] = _read_parameter(parameter, [path_args[parameter.name]])
+        except RequestInvalid as exc:
+            errors.update(exc.errors)
+    if query.too_large is not None:  # 413 outranks every 400
+        raise query.too_large
+    errors.update(query.errors)
     if errors:
         raise RequestInvalid(errors)
     parsed_body = None
@@ -101,7 +149,7 @@ def validate_request(
             body_errors = _schema_errors(operation.body, parsed_body, prefix="")
             if body_errors:
                 raise RequestInvalid(body_errors)
-    return ValidRequest(values["path"], values["query"], parsed_body)
+    return ValidRequest(path_values, query.fresh_values(), parsed_body)
 
 
 def _read_parameter(parameter: CompiledParameter, raw: list[str]) -> Any:

@@ -211,3 +211,28 @@ def test_remembered_header_decisions_stay_bounded():
         assert accepts_json("text/plain, " * 100 + f"application/json, text/x-{i}")  # 1,200+ characters
     info = accepts_json.cache_info()
     assert info.currsize <= 256 and info.maxsize == 256
+
+
+def test_remembered_query_readings_stay_bounded_and_are_not_shared(api, make, mock):
+    """A query string's reading is remembered per operation, but only for short strings
+    and at most QUERY_READINGS_KEPT of them; each request gets values of its own, and a
+    remembered refusal is answered again, the same."""
+    from mock_server.http import validation
+
+    segments = make.segments(3)
+    ids = ",".join(s["id"] for s in segments[:2])
+    for _ in range(3):  # the same query string, answered from its reading
+        found = api.get(f"/segments?id:in={ids}").json()["data"]
+        assert {s["id"] for s in found} == {s["id"] for s in segments[:2]}
+        assert api.get("/segments?limit=251").status_code == 413
+        assert api.get("/segments?page=x").status_code == 400
+    operation = mock.app.extensions["segmentation_mock"]["contract"].by_id["GetPaginatedSegmentsList"]
+    reading = operation.query_readings[f"id:in={ids}"]
+    first, second = reading.fresh_values(), reading.fresh_values()
+    assert first == second and first["id:in"] is not second["id:in"]  # a request cannot change another's values
+    for i in range(validation.QUERY_READINGS_KEPT + 100):
+        assert api.get(f"/segments?page={i % 7 + 1}&limit={i % 50 + 1}&x={i}").status_code == 200
+    long_query = "id:in=" + ",".join([segments[2]["id"]] * 20)  # over QUERY_READING_TEXT characters
+    assert [s["id"] for s in api.get(f"/segments?{long_query}").json()["data"]] == [segments[2]["id"]]
+    assert len(operation.query_readings) <= validation.QUERY_READINGS_KEPT
+    assert long_query not in operation.query_readings
