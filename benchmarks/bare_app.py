@@ -1,5 +1,5 @@
-"""The baseline: a bare Flask app whose endpoints answer bodies of given sizes, served
-on the mock's own stack (``rsgi_app`` below).
+"""The baseline: a bare Flask app that routes the mock's paths and answers bodies of given
+sizes, served on the mock's own stack (``rsgi_app`` below).
 
 Sizes come from the environment (``BARE_GET_BYTES``, ``BARE_POST_BYTES``,
 ``BARE_ADD_BYTES``) so that each endpoint answers exactly as many bytes as the mock's
@@ -28,19 +28,21 @@ POST_BODY = _body(int(os.environ.get("BARE_POST_BYTES", "170")))
 ADD_BODY = _body(int(os.environ.get("BARE_ADD_BYTES", "150")))
 
 
-@app.get("/bare/get")
-def bare_get() -> Response:
+# The mock's own paths: the baseline receives the very requests the mock does (path, query,
+# headers, body), so that the two differ only in what is done with them.
+@app.get("/stores/<store_hash>/v3/segments")
+def bare_get(store_hash: str) -> Response:
     return Response(GET_BODY, mimetype="application/json")
 
 
-@app.post("/bare/post")
-def bare_post() -> Response:
+@app.post("/stores/<store_hash>/v3/segments")
+def bare_post(store_hash: str) -> Response:
     json.loads(request.get_data())
     return Response(POST_BODY, status=201, mimetype="application/json")
 
 
-@app.post("/bare/add")
-def bare_add() -> Response:
+@app.post("/stores/<store_hash>/v3/segments/<segment_id>/shopper-profiles")
+def bare_add(store_hash: str, segment_id: str) -> Response:
     json.loads(request.get_data())
     return Response(ADD_BODY, status=201, mimetype="application/json")
 

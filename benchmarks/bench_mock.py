@@ -10,8 +10,9 @@ stack and with Stoplight Prism, in one run.
 2. Drives them with ``wrk -t2 -c<connections>`` over loopback, on the same cores:
    GET ``/segments`` with one segment (against Prism's GET ``/segments``), GET
    ``/segments?limit=50``, POST ``/segments`` (a new name each request) and POST
-   add-profiles (a new membership each request), against bare endpoints that answer
-   bodies of the same sizes, in three rounds that alternate the mock and bare Flask.
+   add-profiles (a new membership each request); bare Flask gets the very same requests
+   (its routes are the mock's paths) and answers bodies of the same sizes; three rounds
+   alternate the mock and bare Flask.
    Prints the medians of requests/s and p50/p99 latency, and the ratios.
 3. Hostile clients: with twelve half-sent requests open (six stopped in their headers,
    six in their bodies), how long health takes; how long a 1 MiB add-profiles body
@@ -169,7 +170,6 @@ function request()
     {{["X-Auth-Token"] = "bench-token", ["Content-Type"] = "application/json"}}, '["' .. profile .. '"]')
 end
 """,
-        "bare_get": header,
         "get1": header + """
 wrk.headers["X-Auth-Token"] = "bench-token-one"
 wrk.headers["Accept"] = "application/json"
@@ -177,19 +177,6 @@ wrk.headers["Accept"] = "application/json"
         "prism_get": header + """
 wrk.headers["X-Auth-Token"] = "bench-token-one"
 wrk.headers["Accept"] = "application/json"
-""",
-        "bare_post": header + """
-function request()
-  counter = counter + 1
-  return wrk.format("POST", "/bare/post", {["Content-Type"] = "application/json"},
-    '[{"name":"n-' .. id .. '-' .. counter .. '","description":"benchmark"}]')
-end
-""",
-        "bare_add": header + """
-function request()
-  return wrk.format("POST", "/bare/add", {["Content-Type"] = "application/json"},
-    '["0b6b7c4e-3f4a-4d6b-9a52-1c2d3e4f5a6b"]')
-end
 """,
     }
     paths = {}
@@ -469,14 +456,14 @@ def main() -> int:
                         "BARE_ADD_BYTES": str(sizes_bytes["add"]), "BARE_THREADS": str(args.threads)}
             bare_base = f"http://127.0.0.1:{bare_port}"
             targets = {  # kind: (mock URL, mock script, bare URL, bare script)
-                "get": (f"{mock_base}/stores/bench/v3/segments?limit=50", "get", f"{bare_base}/bare/get", "bare_get"),
-                "post": (mock_base, "post", bare_base, "bare_post"),
-                "add": (mock_base, "add", bare_base, "bare_add"),
+                "get": (f"{mock_base}/stores/bench/v3/segments?limit=50", "get", f"{bare_base}/stores/bench/v3/segments?limit=50", "get"),
+                "post": (mock_base, "post", bare_base, "post"),
+                "add": (mock_base, "add", bare_base, "add"),
             }
             runs: dict[str, dict[str, list]] = {kind: {"mock": [], "bare": []} for kind in targets}
             bare_results: dict[str, dict[str, float]] = {}
             if "throughput" in parts:
-                with server_process(bare_cmd, env=bare_env, ready_url=f"{bare_base}/bare/get") as bare_proc:
+                with server_process(bare_cmd, env=bare_env, ready_url=f"{bare_base}/stores/bench/v3/segments") as bare_proc:
                     # Alternating, so that the machine's state drifts alike for both.
                     for round_number in range(ROUNDS):
                         log(f"throughput round {round_number + 1} of {ROUNDS} ...")
