@@ -263,7 +263,7 @@ def serve(
     from granian.log import LogLevels
 
     from .http.app import create_app
-    from .serving import RsgiAdapter, settle_heap
+    from .serving import RsgiAdapter, keep_heap_settled, settle_heap
 
     if config.seed_file and config.data_file:
         # Seed the shared file once, here, rather than once per worker process.
@@ -276,6 +276,7 @@ def serve(
         # Long-lived start-up objects (the compiled document, validators, a seed) move out
         # of the collector's reach, so collections triggered by requests stay cheap.
         settle_heap()
+        keep_heap_settled()
         return RsgiAdapter(app, threads, config.max_body_bytes, read_timeout, config.control_body_bytes)
 
     server = Granian(

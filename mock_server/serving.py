@@ -46,6 +46,25 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def keep_heap_settled() -> None:
+    """For a serving process: after every full collection, move its survivors out of the
+    collector's reach too (``gc.freeze``), so that the next full collection walks only
+    what was made since, not every record that requests created (at 50,000 segments made
+    through the API, each full collection paused all requests for ~10 ms, which was the
+    mock's p99 on writes). What a request makes in a reference cycle is freed by the
+    collection that comes after the request; only a cycle alive at the very moment of a
+    freeze is kept: measured, a request makes one (werkzeug's routing closure, 8 small
+    objects, alive for the few microseconds of routing), so a freeze keeps at most one per
+    request in flight, and usually none. Calling it again adds nothing."""
+    if _freeze_after_full_collection not in gc.callbacks:
+        gc.callbacks.append(_freeze_after_full_collection)
+
+
+def _freeze_after_full_collection(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()
+
+
 class RsgiAdapter:
     """An RSGI application that serves a WSGI app: whole body first, then a pool thread."""
 

@@ -257,3 +257,25 @@ def test_settle_heap_freezes_what_is_alive_and_collects_what_is_not():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "True", "False"]  # the kept nodes frozen (out of collections' reach); the cycle collected
+
+
+def test_after_each_full_collection_its_survivors_are_frozen_and_later_garbage_is_still_found():
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, weakref\n"
+        "from mock_server.serving import keep_heap_settled, _freeze_after_full_collection\n"
+        "class Node: pass\n"
+        "keep_heap_settled(); keep_heap_settled()\n"
+        "hooks = gc.callbacks.count(_freeze_after_full_collection)\n"
+        "kept = [Node() for _ in range(1000)]\n"
+        "before = gc.get_freeze_count(); gc.collect(); frozen = gc.get_freeze_count() - before\n"
+        "a, b = Node(), Node(); a.other, b.other = b, a; cycle = weakref.ref(a); del a, b\n"  # garbage made after the freeze
+        "gc.collect(1)\n"  # not a full collection: no freeze
+        "unchanged = gc.get_freeze_count() - before == frozen\n"
+        "print(hooks, frozen >= 1000, cycle() is None, unchanged, any(type(o) is Node for o in gc.get_objects()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    # hooked once; the survivors frozen; a cycle made later is still collected; only full collections freeze
+    assert out == ["1", "True", "True", "True", "False"]
