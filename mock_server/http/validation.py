@@ -55,6 +55,7 @@ class LimitExceeded(Exception):
 
     def __init__(self, name: str, maximum: int):
         super().__init__(name)
+        self.name, self.maximum = name, maximum
         self.errors = {name: f"The maximum is {maximum}."}
 
 
@@ -68,12 +69,13 @@ class ValidRequest:
 @dataclass(frozen=True, slots=True)
 class QueryReading:
     """A query string read by one operation's query parameters: the names it holds, the
-    values (defaults filled in), and what is wrong with it."""
+    values (defaults filled in), and what is wrong with it (a parameter above its maximum:
+    its name and the maximum; the exception is made anew for each request that raises it)."""
 
     names: frozenset[str]
     values: dict[str, Any]
     errors: dict[str, str]
-    too_large: LimitExceeded | None
+    too_large: tuple[str, int] | None
 
     def fresh_values(self) -> dict[str, Any]:
         """The values, for one request (a reading is shared by every request that sends
@@ -103,7 +105,7 @@ def read_query(operation: CompiledOperation, query_string: str, parse: Callable[
 
 def _read_query(operation: CompiledOperation, query: Any) -> QueryReading:
     errors: dict[str, str] = {}
-    too_large: LimitExceeded | None = None
+    too_large: tuple[str, int] | None = None
     values: dict[str, Any] = {}
     for parameter in operation.query_parameters:
         raw = query.getlist(parameter.name)
@@ -116,7 +118,7 @@ def _read_query(operation: CompiledOperation, query: Any) -> QueryReading:
         try:
             values[parameter.name] = _read_parameter(parameter, raw)
         except LimitExceeded as exc:
-            too_large = too_large or exc
+            too_large = too_large or (exc.name, exc.maximum)
         except RequestInvalid as exc:
             errors.update(exc.errors)
     return QueryReading(frozenset(query.keys()), values, errors, too_large)
@@ -136,7 +138,7 @@ def validate_request(
         except RequestInvalid as exc:
             errors.update(exc.errors)
     if query.too_large is not None:  # 413 outranks every 400
-        raise query.too_large
+        raise LimitExceeded(*query.too_large)
     errors.update(query.errors)
     if errors:
         raise RequestInvalid(errors)
