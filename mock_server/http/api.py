@@ -49,7 +49,7 @@ from .journal import Journal
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
 from .representations import RATE_LIMIT_DOCS, Encoded, api_error_body, batch_conflict_envelope, dumps
-from .validation import LimitExceeded, RequestInvalid, read_query, validate_request
+from .validation import LimitExceeded, QueryReadings, RequestInvalid, validate_request
 
 log = logging.getLogger(__name__)
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -119,9 +119,11 @@ def create_api_blueprint(
     settings: ApiSettings | None = None,
     journal: Journal | None = None,
     faults: Faults | None = None,
+    readings: QueryReadings | None = None,
 ) -> Blueprint:
     settings = settings or ApiSettings()
     faults = faults or Faults()
+    readings = readings if readings is not None else QueryReadings()
     missing = set(contract.by_id) ^ set(HANDLERS)
     if missing:
         raise RuntimeError(f"operations and handlers differ: {sorted(missing)}")
@@ -180,7 +182,7 @@ def create_api_blueprint(
                 headers={"Allow": allowed},
             )
         exchange.operation_id = operation.operation_id
-        query = read_query(operation, req.environ.get("QUERY_STRING", ""), lambda: req.args)
+        query = readings.read(operation, req.environ.get("QUERY_STRING", ""), lambda: req.args)
         exchange.unscoped = bool(operation.unscoped_delete) and operation.unscoped_delete not in query.names
         if faults.configured(store_hash):
             forced = inject_faults(req, exchange, operation)

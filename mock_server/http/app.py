@@ -20,6 +20,7 @@ from .control import create_control_blueprint
 from .faults import Faults, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter
+from .validation import QueryReadings
 from .representations import api_error_body
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def create_app(
     limiter = RateLimiter(storage, clock, config.rate_limit)
     journal = Journal(config.journal_size)
     faults = Faults(parse_faults(config.faults))
+    readings = QueryReadings()
     if config.seed_file:
         seed_from_file(service, storage, config.seed_file)
 
@@ -88,10 +90,12 @@ def create_app(
         "contract": contract,
         "journal": journal,
         "faults": faults,
+        "query_readings": readings,
     }
     app.register_blueprint(
         create_api_blueprint(
-            contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal, faults
+            contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal, faults,
+            readings,
         )
     )
     app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults, config.admin_token, after_seed))

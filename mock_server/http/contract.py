@@ -78,9 +78,6 @@ class CompiledOperation:
     body_schema: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # dereferenced
     concurrency_limit: int | None = None
     accepts_body: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)  # see acceptance.py
-    # query string -> its validation.QueryReading, filled as requests come (validation.read_query)
-    query_readings: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
     path_parameters: tuple[CompiledParameter, ...] = field(init=False, repr=False, compare=False)
     query_parameters: tuple[CompiledParameter, ...] = field(init=False, repr=False, compare=False)
 

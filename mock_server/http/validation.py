@@ -87,20 +87,29 @@ QUERY_READINGS_KEPT = 1024  # per operation; the remembered readings are dropped
 QUERY_READING_TEXT = 256  # only query strings this short are remembered
 
 
-def read_query(operation: CompiledOperation, query_string: str, parse: Callable[[], Any]) -> QueryReading:
-    """The operation's reading of ``query_string``; ``parse`` gives its MultiDict. Clients
-    send the same few query strings again and again, so each short one's reading is
-    remembered (at most ``QUERY_READINGS_KEPT`` per operation, each at most
-    ``QUERY_READING_TEXT`` characters: ever-new or huge query strings cost no memory)."""
-    remembered = operation.query_readings
-    reading = remembered.get(query_string)
-    if reading is None:
-        reading = _read_query(operation, parse())
-        if len(query_string) <= QUERY_READING_TEXT:
-            if len(remembered) >= QUERY_READINGS_KEPT:
-                remembered.clear()
-            remembered[query_string] = reading
-    return reading
+class QueryReadings:
+    """What one app remembers of the query strings it was sent. Clients send the same few
+    query strings again and again, so each short one's reading is kept, per operation (at
+    most ``QUERY_READINGS_KEPT`` per operation, each at most ``QUERY_READING_TEXT``
+    characters: ever-new or huge query strings cost no memory). Kept per app, not per
+    process: a reading lives as long as the app that made it."""
+
+    def __init__(self) -> None:
+        self.by_operation: dict[str, dict[str, QueryReading]] = {}
+
+    def read(self, operation: CompiledOperation, query_string: str, parse: Callable[[], Any]) -> QueryReading:
+        """The operation's reading of ``query_string``; ``parse`` gives its MultiDict."""
+        remembered = self.by_operation.get(operation.operation_id)
+        if remembered is None:
+            remembered = self.by_operation.setdefault(operation.operation_id, {})
+        reading = remembered.get(query_string)
+        if reading is None:
+            reading = _read_query(operation, parse())
+            if len(query_string) <= QUERY_READING_TEXT:
+                if len(remembered) >= QUERY_READINGS_KEPT:
+                    remembered.clear()
+                remembered[query_string] = reading
+        return reading
 
 
 def _read_query(operation: CompiledOperation, query: Any) -> QueryReading:

@@ -221,18 +221,33 @@ def test_remembered_query_readings_stay_bounded_and_are_not_shared(api, make, mo
 
     segments = make.segments(3)
     ids = ",".join(s["id"] for s in segments[:2])
-    for _ in range(3):  # the same query string, answered from its reading
+    for _ in range(3):  # the same query strings, answered from their readings
         found = api.get(f"/segments?id:in={ids}").json()["data"]
         assert {s["id"] for s in found} == {s["id"] for s in segments[:2]}
         assert api.get("/segments?limit=251").status_code == 413
         assert api.get("/segments?page=x").status_code == 400
-    operation = mock.app.extensions["segmentation_mock"]["contract"].by_id["GetPaginatedSegmentsList"]
-    reading = operation.query_readings[f"id:in={ids}"]
+    readings = mock.app.extensions["segmentation_mock"]["query_readings"].by_operation["GetPaginatedSegmentsList"]
+    reading = readings[f"id:in={ids}"]
     first, second = reading.fresh_values(), reading.fresh_values()
     assert first == second and first["id:in"] is not second["id:in"]  # a request cannot change another's values
     for i in range(validation.QUERY_READINGS_KEPT + 100):
         assert api.get(f"/segments?page={i % 7 + 1}&limit={i % 50 + 1}&x={i}").status_code == 200
     long_query = "id:in=" + ",".join([segments[2]["id"]] * 20)  # over QUERY_READING_TEXT characters
     assert [s["id"] for s in api.get(f"/segments?{long_query}").json()["data"]] == [segments[2]["id"]]
-    assert len(operation.query_readings) <= validation.QUERY_READINGS_KEPT
-    assert long_query not in operation.query_readings
+    assert 0 < len(readings) <= validation.QUERY_READINGS_KEPT
+    assert long_query not in readings
+
+
+def test_query_readings_live_with_their_app(monkeypatch):
+    """A reading is kept by the app that made it: an app made while the reading of
+    parameters was different (a test's monkeypatch) leaves nothing to the next app."""
+    from mock_server.http import validation
+    from mock_server.http.app import create_app
+
+    headers = {"X-Auth-Token": TOKEN}
+    with monkeypatch.context() as patched:
+        patched.setattr(validation, "_read_parameter", lambda parameter, raw: int(raw[0]) if parameter.type == "integer" else raw)
+        lenient = create_app(default_config(), make_storage("memory", None)).test_client()
+        assert lenient.get(f"/stores/{STORE}/v3/segments?limit=251", headers=headers).status_code == 200
+    strict = create_app(default_config(), make_storage("memory", None)).test_client()
+    assert strict.get(f"/stores/{STORE}/v3/segments?limit=251", headers=headers).status_code == 413
