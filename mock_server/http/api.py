@@ -85,8 +85,13 @@ def json_response(status: int, body: Any, headers: Any = None) -> Response:
     if body is None:
         return Response(status=status, headers=headers)
     payload = body if isinstance(body, Encoded) else dumps(body)
-    kind = JsonResponse if 200 <= status and status not in (204, 304) else Response
-    return kind(payload, status=status, headers=headers, content_type="application/json")
+    if status < 200 or status in (204, 304):
+        return Response(payload, status=status, headers=headers, content_type="application/json")
+    response = JsonResponse(payload, status=status, content_type="application/json")
+    add = response.headers.add  # one by one: werkzeug's extend() walks a generator per pair
+    for name, value in headers.items() if isinstance(headers, dict) else headers or ():
+        add(name, value)
+    return response
 
 
 @dataclass(slots=True)

@@ -15,6 +15,8 @@ from collections import deque
 from typing import Any
 
 BODY_PREVIEW = 2000
+_KEPT = BODY_PREVIEW * 4  # what the journal keeps of a body: enough for its preview, never the whole
+# of a large one (a 1 MiB body costs the journal at most a few KB)
 
 
 class Journal:
@@ -27,8 +29,9 @@ class Journal:
         """Keeps ``entry`` (the journal owns it from now on, so it is completed in place)."""
         # Bodies are kept as previews: the journal's memory is bounded by entries x preview size.
         for key in ("request_body", "response_body"):
-            if key in entry:
-                entry[key] = _cut(entry[key])
+            body = entry.get(key)
+            if body is not None and len(body) > _KEPT:
+                entry[key] = body[:_KEPT]
         entry["time"] = time.time()
         with self._lock:
             entry["seq"] = next(self._seq)
@@ -83,13 +86,5 @@ def preview(raw: bytes | str | None) -> str | None:
     """Bodies are kept as the bytes that were sent, and decoded only when read."""
     if raw is None:
         return None
-    text = raw[: BODY_PREVIEW * 4].decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = raw[:_KEPT].decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     return text if len(text) <= BODY_PREVIEW else text[:BODY_PREVIEW] + "…"
-
-
-def _cut(raw: bytes | str | None) -> bytes | str | None:
-    """What the journal keeps of a body: enough bytes for its preview, never the whole of a
-    large one (a 1 MiB body costs the journal at most a few KB)."""
-    if raw is None or len(raw) <= BODY_PREVIEW * 4:
-        return raw
-    return raw[: BODY_PREVIEW * 4]

@@ -145,7 +145,7 @@ class _RecordEncoder:
         call per item (a page of records the in-memory backend hands out again costs one
         pass in C); only the items they miss go through ``one``."""
         texts = list(map(self.by_identity.get, map(id, items)))
-        if None in texts:
+        if not all(texts):  # a miss (None); no record's JSON is empty
             texts = [text if text is not None else self.one(item) for text, item in zip(texts, items)]
         return ",".join(texts)
 
