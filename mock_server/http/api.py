@@ -84,7 +84,7 @@ def json_response(status: int, body: Any, headers: Any = None) -> Response:
     """``headers``: a dict or a list of (name, value) pairs."""
     if body is None:
         return Response(status=status, headers=headers)
-    payload = body if isinstance(body, Encoded) else dumps(body)
+    payload = body.data if isinstance(body, Encoded) else dumps(body)
     if status < 200 or status in (204, 304):
         return Response(payload, status=status, headers=headers, content_type="application/json")
     response = JsonResponse(payload, status=status, content_type="application/json")

@@ -50,4 +50,5 @@ def test_a_page_is_joined_from_its_own_records_only(monkeypatch):
         page = [*fresh, *kept[: i % 5]] if i % 2 else [*kept[: i % 5], *fresh]
         text = encoder.joined(page)
         assert json.loads(f"[{text}]") == [{"name": record.name} for record in page]
-    assert encoder.joined([]) == ""
+        assert encoder.joined(page, "[", "]") == f"[{text}]"
+    assert encoder.joined([]) == "" and encoder.joined([], "[", "]") == "[]"
