@@ -9,7 +9,8 @@ One dispatcher runs every request through the same steps, in BEHAVIOR.md's prece
 4. quota used up 429 → token 401 → scope 403 → ``Accept`` 406;
 5. the body: ``Content-Type`` 415 → size 413 → unreadable 400;
 6. parameters and body by the document: ``limit`` over its maximum 413 → 400;
-7. the handler and the domain: path resource 404 → 422 → 409;
+7. the handler and the domain: path resource 404 → 422 → 409 (a list's answer is
+   served again while no store's data changes: remembered.py);
 8. every answer, errors included, gets the rate-limit headers and a journal entry.
 
 The request's state lives in one ``Exchange`` object that the steps pass along; nothing
@@ -48,6 +49,7 @@ from .faults import Faults
 from .journal import Journal
 from .negotiation import accepts_json, is_json_content_type
 from .ratelimit import RateLimiter
+from .remembered import ListAnswers
 from .representations import RATE_LIMIT_DOCS, Encoded, api_error_body, batch_conflict_envelope, dumps
 from .validation import LimitExceeded, QueryReadings, RequestInvalid, validate_request
 
@@ -125,10 +127,14 @@ def create_api_blueprint(
     journal: Journal | None = None,
     faults: Faults | None = None,
     readings: QueryReadings | None = None,
+    answers: ListAnswers | None = None,
 ) -> Blueprint:
     settings = settings or ApiSettings()
     faults = faults or Faults()
     readings = readings if readings is not None else QueryReadings()
+    answers = answers if answers is not None else ListAnswers(storage)
+    lists = {op.operation_id for op in contract.by_id.values()
+             if op.method == "GET" and any(p.name == "page" for p in op.query_parameters)}
     missing = set(contract.by_id) ^ set(HANDLERS)
     if missing:
         raise RuntimeError(f"operations and handlers differ: {sorted(missing)}")
@@ -211,7 +217,12 @@ def create_api_blueprint(
             raise ApiError(413, "The limit parameter exceeded the maximum.", exc.errors) from None
         except RequestInvalid as exc:
             raise ApiError(400, "The request is not valid.", exc.errors) from None
-        status, payload = HANDLERS[operation.operation_id](service, ApiCall(store_hash, valid.path, valid.query, valid.body))
+        handler, call = HANDLERS[operation.operation_id], ApiCall(store_hash, valid.path, valid.query, valid.body)
+        if operation.operation_id in lists:  # served again while no store changes (remembered.py)
+            key = (operation.operation_id, store_hash, *path_args.values())
+            status, payload = answers.answer(key, req.environ.get("QUERY_STRING", ""), lambda: handler(service, call))
+        else:
+            status, payload = handler(service, call)
         return json_response(status, payload, exchange.rate.headers())
 
     def inject_faults(req: Request, exchange: Exchange, operation: CompiledOperation) -> Response | None:

@@ -20,6 +20,7 @@ from .control import create_control_blueprint
 from .faults import Faults, parse_faults
 from .journal import Journal
 from .ratelimit import RateLimiter
+from .remembered import ListAnswers
 from .validation import QueryReadings
 from .representations import api_error_body
 
@@ -76,6 +77,7 @@ def create_app(
     journal = Journal(config.journal_size)
     faults = Faults(parse_faults(config.faults))
     readings = QueryReadings()
+    answers = ListAnswers(storage)
     if config.seed_file:
         seed_from_file(service, storage, config.seed_file)
 
@@ -91,11 +93,12 @@ def create_app(
         "journal": journal,
         "faults": faults,
         "query_readings": readings,
+        "list_answers": answers,
     }
     app.register_blueprint(
         create_api_blueprint(
             contract, service, storage, limiter, ApiSettings(max_body_bytes=config.max_body_bytes), journal, faults,
-            readings,
+            readings, answers,
         )
     )
     app.register_blueprint(create_control_blueprint(storage, service, limiter, journal, faults, config.admin_token, after_seed))

@@ -151,6 +151,13 @@ class Storage(ABC):
     @abstractmethod
     def transaction(self, store_hash: str, write: bool) -> AbstractContextManager[StoreTx]: ...
 
+    def revision(self) -> int | None:
+        """A number that changes whenever any store's data may have changed (a write
+        transaction, a reset, a new store), so that an answer read at one revision is
+        still right while the revision stays; None when the backend cannot tell (SQLite:
+        another process may write the same file), and then nothing is remembered."""
+        return None
+
     @abstractmethod
     def add_store(self, store_hash: str) -> None:
         """Create an empty store (no-op if it exists)."""

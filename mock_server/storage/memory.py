@@ -54,23 +54,30 @@ class Ranked:
 
 class _Transaction:
     """The store's lock held around one transaction (a class: cheaper per request than a
-    generator-based context manager)."""
+    generator-based context manager). A write moves the storage's revision on entering
+    and on leaving, so no answer read before, during or after it shares a revision."""
 
-    __slots__ = ("lock", "stores", "store_hash")
+    __slots__ = ("storage", "store_hash", "write")
 
-    def __init__(self, lock, stores: dict, store_hash: str) -> None:
-        self.lock, self.stores, self.store_hash = lock, stores, store_hash
+    def __init__(self, storage: MemoryStorage, store_hash: str, write: bool) -> None:
+        self.storage, self.store_hash, self.write = storage, store_hash, write
 
     def __enter__(self) -> StoreTx:
-        self.lock.acquire()
-        data = self.stores.get(self.store_hash)
+        storage = self.storage
+        storage._lock.acquire()
+        data = storage._stores.get(self.store_hash)
         if data is None:
-            self.lock.release()
+            storage._lock.release()
             raise LookupError(f"no store {self.store_hash!r}")
+        if self.write:
+            storage._revision += 1
         return MemoryStoreTx(data)
 
     def __exit__(self, *exc_info) -> None:
-        self.lock.release()
+        storage = self.storage
+        if self.write:
+            storage._revision += 1
+        storage._lock.release()
 
 
 def _identity(value):
@@ -330,12 +337,17 @@ class MemoryStorage(Storage):
         self._stores: dict[str, _StoreData] = {}
         self._tokens: dict[str, TokenInfo] = {}
         self._windows: dict[str, tuple[int, int]] = {}
+        self._revision = 0  # moved, under the lock, by every write, reset and new store
 
     def transaction(self, store_hash: str, write: bool) -> _Transaction:
-        return _Transaction(self._lock, self._stores, store_hash)
+        return _Transaction(self, store_hash, write)
+
+    def revision(self) -> int:
+        return self._revision
 
     def add_store(self, store_hash):
         with self._lock:
+            self._revision += 1
             self._stores.setdefault(store_hash, _StoreData())
 
     def has_store(self, store_hash):
@@ -358,6 +370,7 @@ class MemoryStorage(Storage):
 
     def reset(self, store_hash=None):
         with self._lock:
+            self._revision += 1
             for key in [store_hash] if store_hash is not None else list(self._stores):
                 if key in self._stores:
                     self._stores[key] = _StoreData()
