@@ -24,11 +24,13 @@ def per_call_us(session: requests.Session, base: str, headers: dict, calls: int)
     session.post(f"{base}/segments", json=[{"name": "warm"}], headers=headers)
     start = time.perf_counter()
     for _ in range(calls):
-        session.get(f"{base}/segments?limit=1", headers=headers)
+        answer = session.get(f"{base}/segments?limit=1", headers=headers)
+        assert answer.status_code == 200, answer.text  # the same check on both sides: a refusal is not a call's cost
     get = (time.perf_counter() - start) / calls * 1e6
     start = time.perf_counter()
     for i in range(calls):
-        session.post(f"{base}/segments", json=[{"name": f"n{i}-{time.perf_counter_ns()}"}], headers=headers)
+        answer = session.post(f"{base}/segments", json=[{"name": f"n{i}-{time.perf_counter_ns()}"}], headers=headers)
+        assert answer.status_code == 201, answer.text
         if i % 900 == 899:  # stay under the 1000-segment cap
             session.delete(f"{base}/segments", headers=headers)
     post = (time.perf_counter() - start) / calls * 1e6

@@ -218,17 +218,9 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
 LISTS = ("segments", "profiles", "segment's profiles", "profile's segments", "customers", "promotions")
 
 
-def list_latency(base: str, token: str, profiles: int, rounds: int) -> tuple[dict[str, float], float]:
-    """Median milliseconds for the first and the last page (limit 50) of every list, with
-    ``profiles`` shopper profiles (and customers) in the store, all of them in one
-    segment, 60 segments and 60 promotions; and the seconds the seed took. Each request
-    carries a query parameter of its own (which the API ignores), so that every page is
-    read from the store rather than served again from the mock's remembered answers."""
-    segment_ids, profile_ids, seeded = seed(base, token, 60, profiles, members=profiles, promotions=60)
-    fresh = itertools.count()
-    headers = {"X-Auth-Token": token}
-    session = requests.Session()
-    paths = {
+def list_paths(segment_ids: list[str], profile_ids: list[str], profiles: int) -> dict[str, tuple[str, int]]:
+    """Each list's path in a store seeded by ``seed_lists``, with how many items it holds."""
+    return {
         "segments": ("/segments", 60),
         "profiles": ("/shopper-profiles", profiles),
         "segment's profiles": (f"/segments/{segment_ids[0]}/shopper-profiles", profiles),
@@ -236,18 +228,41 @@ def list_latency(base: str, token: str, profiles: int, rounds: int) -> tuple[dic
         "customers": ("/customers", profiles),
         "promotions": ("/promotions", 60),
     }
-    timings: dict[str, float] = {}
-    for name, (path, total) in paths.items():
-        last = max(1, -(-total // 50))
-        for label, page in (("first", 1), ("last", last)):
-            url = f"{base}{path}?limit=50&page={page}"
-            assert session.get(url, headers=headers).status_code == 200, url
-            durations = []
-            for _ in range(rounds):
+
+
+def list_latency(bases: dict[int, tuple[str, str]], rounds: int) -> tuple[dict[int, dict[str, float]], dict[int, float]]:
+    """Median milliseconds for the first and the last page (limit 50) of every list, by
+    store size: ``bases`` maps a number of shopper profiles (and customers) to a store's
+    API base and token. Every store is seeded first (all its profiles in one segment, 60
+    segments and 60 promotions); then each page is asked of every store in turn, round by
+    round, so that a shared machine's slower minutes fall on all sizes alike. Each request
+    carries a query parameter of its own (which the API ignores), so that every page is
+    read from the store rather than served again from the mock's remembered answers.
+    Returns the timings and the seconds each seed took."""
+    fresh = itertools.count()
+    session = requests.Session()
+    urls: dict[int, dict[str, str]] = {}
+    seeded: dict[int, float] = {}
+    for n, (base, token) in bases.items():
+        log(f"  seeding {n} profiles ...")
+        segment_ids, profile_ids, seeded[n] = seed(base, token, 60, n, members=n, promotions=60)
+        urls[n] = {}
+        for name, (path, total) in list_paths(segment_ids, profile_ids, n).items():
+            last = max(1, -(-total // 50))
+            for label, page in (("first", 1), ("last", last)):
+                urls[n][f"{name} {label}"] = f"{base}{path}?limit=50&page={page}"
+    durations: dict[int, dict[str, list[float]]] = {n: {cell: [] for cell in cells} for n, cells in urls.items()}
+    for cell in next(iter(urls.values())):
+        for n, (_, token) in bases.items():
+            assert session.get(urls[n][cell], headers={"X-Auth-Token": token}).status_code == 200, urls[n][cell]
+        for _ in range(rounds):
+            for n, (_, token) in bases.items():
                 start = time.perf_counter()
-                session.get(f"{url}&read={next(fresh)}", headers=headers)
-                durations.append(time.perf_counter() - start)
-            timings[f"{name} {label}"] = statistics.median(durations) * 1000  # the median: a shared machine's stalls aside
+                response = session.get(f"{urls[n][cell]}&read={next(fresh)}", headers={"X-Auth-Token": token})
+                durations[n][cell].append(time.perf_counter() - start)
+                assert response.status_code == 200, response.text  # a refusal's time is not a page's
+    # the median: a shared machine's stalls aside
+    timings = {n: {cell: statistics.median(values) * 1000 for cell, values in cells.items()} for n, cells in durations.items()}
     return timings, seeded
 
 
@@ -411,7 +426,7 @@ def main() -> int:
     parser.add_argument("--list-sizes", default="10,100,100000,1000000",
                         help="shopper profiles per store in the list-page runs (the smallest is the baseline; the "
                         "first of at least 50 is a second one, whose pages are as full as the largest store's)")
-    parser.add_argument("--list-rounds", type=int, default=30, help="requests per page in the list-page runs")
+    parser.add_argument("--list-rounds", type=int, default=60, help="requests per page and store size in the list-page runs")
     parser.add_argument("--random-seconds", type=float, default=30,
                         help="seconds of requests to random store hashes, per backend, in the memory probe")
     parser.add_argument("--only", default=",".join(PARTS),
@@ -420,7 +435,7 @@ def main() -> int:
     parts = set(args.only.split(","))
     if not parts <= set(PARTS):
         parser.error(f"--only: unknown parts {sorted(parts - set(PARTS))}")
-    if not shutil.which("wrk"):
+    if parts & {"prism", "throughput"} and not shutil.which("wrk"):
         log("wrk not found: install it (Debian: apt-get install wrk) and run again.")
         return 2
 
@@ -505,12 +520,10 @@ def main() -> int:
             if backend == "sqlite":
                 command += ["--data-file", str(tmp / "lists.db")]
             root = f"http://127.0.0.1:{port}"
-            lists[backend], seeded[backend] = {}, {}
             with server_process(command, ready_url=f"{root}/_mock/health"):
-                for n in list_sizes:
-                    log(f"list pages: {backend}, {n} profiles ...")
-                    lists[backend][n], seeded[backend][n] = list_latency(f"{root}/stores/list{n}/v3", f"list{n}", n, args.list_rounds)
-                    requests.post(f"{root}/_mock/reset?store_hash=list{n}", timeout=600)
+                log(f"list pages: {backend} backend ...")
+                lists[backend], seeded[backend] = list_latency(
+                    {n: (f"{root}/stores/list{n}/v3", f"list{n}") for n in list_sizes}, args.list_rounds)
         prism = None
         if "prism" in parts and os.access(PRISM, os.X_OK):
             prism_cmd = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(prism_port), str(ROOT / "openapi" / "segmentation-v3.yaml")]
