@@ -266,28 +266,38 @@ def list_latency(bases: dict[int, tuple[str, str]], rounds: int) -> tuple[dict[i
     return timings, seeded
 
 
-def scale_latency(base: str, token: str, profiles: int, rounds: int) -> dict[str, float]:
-    segment_ids, profile_ids, _ = seed(base, token, 999, profiles)
-    headers = {"X-Auth-Token": token}
+def scale_latency(bases: dict[int, tuple[str, str]], rounds: int) -> dict[int, dict[str, float]]:
+    """Median milliseconds of GET /segments?limit=50, POST /segments and add-profiles, by
+    store size: ``bases`` maps a number of shopper profiles to a store's API base and token.
+    Every store is seeded first (999 segments); then each round makes the three requests
+    in every store in turn, so that a shared machine's slower minutes fall on all sizes
+    alike. Each write is undone before the next round, and moves the storage's revision,
+    so every GET reads the store."""
     session = requests.Session()
-    timings: dict[str, list[float]] = {"get": [], "post": [], "add": []}
+    ids = {}
+    for n, (base, token) in bases.items():
+        segment_ids, profile_ids, _ = seed(base, token, 999, n)
+        ids[n] = (segment_ids, profile_ids)
+    timings: dict[int, dict[str, list[float]]] = {n: {"get": [], "post": [], "add": []} for n in bases}
     for i in range(rounds):
-        start = time.perf_counter()
-        response = session.get(f"{base}/segments?limit=50", headers=headers)
-        timings["get"].append(time.perf_counter() - start)
-        assert response.status_code == 200
-        start = time.perf_counter()
-        response = session.post(f"{base}/segments", json=[{"name": f"probe-{i}"}], headers=headers)
-        timings["post"].append(time.perf_counter() - start)
-        assert response.status_code == 201, response.text
-        session.delete(f"{base}/segments?id:in={response.json()['data'][0]['id']}", headers=headers)
-        segment, profile = segment_ids[i % len(segment_ids)], profile_ids[i % len(profile_ids)]
-        start = time.perf_counter()
-        response = session.post(f"{base}/segments/{segment}/shopper-profiles", json=[profile], headers=headers)
-        timings["add"].append(time.perf_counter() - start)
-        assert response.status_code == 201, response.text
-        session.delete(f"{base}/segments/{segment}/shopper-profiles?id:in={profile}", headers=headers)
-    return {name: statistics.mean(values) * 1000 for name, values in timings.items()}
+        for n, (base, token) in bases.items():
+            headers, (segment_ids, profile_ids) = {"X-Auth-Token": token}, ids[n]
+            start = time.perf_counter()
+            response = session.get(f"{base}/segments?limit=50", headers=headers)
+            timings[n]["get"].append(time.perf_counter() - start)
+            assert response.status_code == 200
+            start = time.perf_counter()
+            response = session.post(f"{base}/segments", json=[{"name": f"probe-{i}"}], headers=headers)
+            timings[n]["post"].append(time.perf_counter() - start)
+            assert response.status_code == 201, response.text
+            session.delete(f"{base}/segments?id:in={response.json()['data'][0]['id']}", headers=headers)
+            segment, profile = segment_ids[i % len(segment_ids)], profile_ids[i % len(profile_ids)]
+            start = time.perf_counter()
+            response = session.post(f"{base}/segments/{segment}/shopper-profiles", json=[profile], headers=headers)
+            timings[n]["add"].append(time.perf_counter() - start)
+            assert response.status_code == 201, response.text
+            session.delete(f"{base}/segments/{segment}/shopper-profiles?id:in={profile}", headers=headers)
+    return {n: {name: statistics.median(values) * 1000 for name, values in kinds.items()} for n, kinds in timings.items()}
 
 
 
@@ -421,7 +431,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker, for the mock and bare Flask")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--scale-rounds", type=int, default=200, help="requests per kind in the store-size runs")
+    parser.add_argument("--scale-rounds", type=int, default=200, help="requests per kind and store size in the store-size runs")
     parser.add_argument("--sizes", default="10,10000,100000", help="shopper profiles per store in the latency runs")
     parser.add_argument("--list-sizes", default="10,100,100000,1000000",
                         help="shopper profiles per store in the list-page runs (the smallest is the baseline; the "
@@ -500,7 +510,7 @@ def main() -> int:
                 memory_probe["memory"] = random_stores(mock_base, mock_proc.pid, args.random_seconds)
             scale = {}
             if "scale" in parts:
-                scale = {n: scale_latency(f"{mock_base}/stores/scale{n}/v3", f"scale{n}", n, args.scale_rounds) for n in sizes}
+                scale = scale_latency({n: (f"{mock_base}/stores/scale{n}/v3", f"scale{n}") for n in sizes}, args.scale_rounds)
         if "memory" in parts:
             probe_port, probe_file = free_port(), tmp / "probe.db"
             probe_cmd = [str(BIN / "segmentation-mock"), "serve", "--port", str(probe_port), "--config", str(config),
@@ -577,7 +587,7 @@ def main() -> int:
         log("(target: memory flat, within 5 MiB or 10 %, whichever is larger; data file within 1 MiB)")
     if scale:
         log("")
-        log("Mean latency (ms), one client, by shopper profiles in the store (999-1000 segments):")
+        log("Median latency (ms), one client, by shopper profiles in the store (999-1000 segments; the sizes taking turns):")
         log(f"{'profiles':>10}{'GET /segments':>16}{'POST /segments':>16}{'add-profiles':>14}")
         for n, values in scale.items():
             log(f"{n:>10}{values['get']:>16.2f}{values['post']:>16.2f}{values['add']:>14.2f}")
