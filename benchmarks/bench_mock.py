@@ -219,7 +219,7 @@ LISTS = ("segments", "profiles", "segment's profiles", "profile's segments", "cu
 
 
 def list_paths(segment_ids: list[str], profile_ids: list[str], profiles: int) -> dict[str, tuple[str, int]]:
-    """Each list's path in a store seeded by ``seed_lists``, with how many items it holds."""
+    """Each list's path in a store seeded as ``list_latency`` seeds it, with how many items it holds."""
     return {
         "segments": ("/segments", 60),
         "profiles": ("/shopper-profiles", profiles),
