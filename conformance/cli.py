@@ -64,6 +64,8 @@ def _slices(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     from segmentation_contract import package_version
 
+    from .preflight import REQUEST_TIMEOUT_HELP
+
     parser = argparse.ArgumentParser(
         prog="segmentation-conformance",
         description="Check a Customer Segmentation V3 implementation against the project's OpenAPI document and its rules "
@@ -87,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-time", type=_checked(float, 0.001, "a number of seconds"), help="stop after this many seconds: clean up, report, exit 4")
     parser.add_argument("--max-examples", type=_checked(int, 1, "a whole number from 1"), help="generated requests per operation for the SCHEMA rule (default 15)")
     parser.add_argument("--max-requests", type=_checked(int, 1, "a whole number from 1"), help="stop after this many HTTP requests: clean up, report, exit 4 (default: no limit)")
-    parser.add_argument("--request-timeout", type=_checked(float, 0.001, "a number of seconds"), help="seconds to wait for one answer (default 60)")
+    parser.add_argument("--request-timeout", type=_checked(float, 0.001, "a number of seconds"), help=REQUEST_TIMEOUT_HELP)
     parser.add_argument("--max-retries", type=_checked(int, 0, "a whole number"), help="times a 429 is waited out and retried (default 5)")
     parser.add_argument("--max-inventory", type=_checked(int, 1, "a whole number from 1"), help="most items per collection the pre-run inventory reads (default 20000)")
     parser.add_argument("--seed", type=_checked(int, 0, "a whole number"), help="the seed of the requests the SCHEMA rule generates (default 0): the same seed, "
@@ -157,7 +159,8 @@ def _preflight(args: argparse.Namespace) -> int:
     from .report import build_report, write_reports
 
     base = api_base_of(args.base_url, args.store_hash)
-    problem = preflight(ConformanceClient(base, args.token, None, []), args.readonly_token)
+    timeout = float(args.request_timeout) if args.request_timeout else None
+    problem = preflight(ConformanceClient(base, args.token, None, []), args.readonly_token, timeout)
     if not problem:
         return 0
     report = build_report([], base, target_problem=problem)

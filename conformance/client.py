@@ -14,6 +14,7 @@ import requests
 
 from .guard import DIGITS, INTEGER, SAFE_METHODS, UUID, UUID_TEXT, SafetyGuard, UnsafeRequest, canonical_id
 from .ledger import CLEANUP_ORDER
+from .transport import exchange, new_session
 
 __all__ = ["BudgetSpent", "RequestBudget", "ConformanceClient", "Exchange", "SafetyGuard", "UnsafeRequest", "UUID_TEXT", "DIGITS", "prove_deletes"]
 
@@ -72,7 +73,7 @@ class ConformanceClient:
         self.guard = guard
         self.journal = journal
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.session = session or new_session()
         self.budget = budget or RequestBudget()
         self.max_retries = max_retries
         self.deadline: float | None = None  # set during cleanup: no request starts after it
@@ -110,7 +111,7 @@ class ConformanceClient:
             if self.deadline is not None and time.monotonic() > self.deadline:
                 raise requests.Timeout("the cleanup grace period is over")
             self.budget.take()
-            response = self.session.request(method, self.base_url + path, headers=headers, data=payload, timeout=self.timeout)
+            response = exchange(self.session, self.timeout, method, self.base_url + path, headers=headers, data=payload)
             if record:
                 self._record(response, headers, payload)
             if response.status_code != 429:

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from .client import ConformanceClient, Exchange, RequestBudget, SafetyGuard, UnsafeRequest, prove_deletes
 from .ledger import CLEANUP_ORDER, Ledger
-from .preflight import api_base_of, customer_ids, preflight
+from .preflight import REQUEST_TIMEOUT_HELP, api_base_of, customer_ids, preflight
 from .report import (CONFORMANT, CONFORMANT_NON_DESTRUCTIVE, INCOMPLETE, NOT_CONFORMANT, TARGET_PROBLEM, ItemResult,
                      build_report, write_reports)
 from .rules import CUSTOMERS, PROMOTIONS, RULES, SEGMENTATION, SLICES
@@ -46,7 +47,7 @@ OPTIONS = {
     "max_inventory": ("--max-inventory", "most items per collection the pre-run inventory reads (default 20000)"),
     "max_examples": ("--max-examples", "generated requests per operation for the SCHEMA rule (default 15)"),
     "max_requests": ("--max-requests", "stop after this many HTTP requests (then clean up, report, exit 4); default: no limit"),
-    "request_timeout": ("--request-timeout", "seconds to wait for one answer (default 60)"),
+    "request_timeout": ("--request-timeout", REQUEST_TIMEOUT_HELP),
     "max_retries": ("--max-retries", "times a 429 is waited out and retried (default 5)"),
     "slices": ("--slices", "the API slices to judge, a comma list of segmentation,customers,promotions (default: all)"),
     "seed": ("--seed", "the seed of the requests the SCHEMA rule generates: the same seed, target and state give the same "
@@ -95,7 +96,7 @@ class Target:
     max_inventory: int = 20000
     slices: tuple[str, ...] = SLICES
     max_requests: int | None = None
-    request_timeout: float = 60.0
+    request_timeout: float | None = None  # None: 60 s per request, 10 s for the preflight
     max_retries: int = 5
     seed: int = 0
     customer_ids: tuple[str, ...] = ()
@@ -114,7 +115,7 @@ class Target:
             max_time = float(opt("max_time")) if opt("max_time") else None
             max_inventory = int(opt("max_inventory") or 20000)
             max_requests = int(opt("max_requests")) if opt("max_requests") else None
-            request_timeout = float(opt("request_timeout") or 60)
+            request_timeout = float(opt("request_timeout")) if opt("request_timeout") else None
             max_retries = int(opt("max_retries") if opt("max_retries") not in (None, "") else 5)
             seed = int(opt("seed") or 0)
         except ValueError as error:
@@ -298,9 +299,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def suite_error(excinfo: pytest.ExceptionInfo | None) -> str:
     """Where the suite's own code raised something other than a judgment, in one line
     ("KeyError 'data' at conformance/suite/test_lists.py:40"); "" for a judgment (an
-    assertion, a Schemathesis check, pytest.fail) or an error raised outside the suite
-    (the HTTP library's, when the target misbehaves)."""
-    if excinfo is None or not excinfo.errisinstance(Exception) or excinfo.errisinstance((AssertionError, UnsafeRequest)):
+    assertion, a Schemathesis check, pytest.fail) or an error about the target (the HTTP
+    library's, or the transport's "no complete answer in time")."""
+    if excinfo is None or not excinfo.errisinstance(Exception) \
+            or excinfo.errisinstance((AssertionError, UnsafeRequest, requests.RequestException)):
         return ""
     if type(excinfo.value).__module__.startswith(("schemathesis", "hypothesis")):
         return ""
@@ -395,7 +397,7 @@ def ledger_run(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config):
     probe before the first test; sweep, cleanup and audit after the last (also when a
     signal or the time budget stops the run)."""
     state = pytestconfig.stash[_STATE]
-    state.client = api = ConformanceClient(target.api_base, target.token, guard, state.journal, timeout=target.request_timeout,
+    state.client = api = ConformanceClient(target.api_base, target.token, guard, state.journal, timeout=target.request_timeout or 60.0,
                                            budget=RequestBudget(target.max_requests), max_retries=target.max_retries)
     if target.max_time:
         signal.setitimer(signal.ITIMER_REAL, target.max_time)
@@ -419,7 +421,7 @@ def ledger_run(target: Target, guard: SafetyGuard, pytestconfig: pytest.Config):
 
 
 def _start_run(api: ConformanceClient, target: Target, state: RunState) -> Ledger:
-    problem = preflight(api, target.readonly_token)
+    problem = preflight(api, target.readonly_token, target.request_timeout)
     if problem:
         state.target_problem = problem
         pytest.exit(f"target problem: {problem}", returncode=EXIT_TARGET)

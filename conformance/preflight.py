@@ -12,6 +12,8 @@ from typing import Any
 import requests
 
 PREFLIGHT_TIMEOUT_S = 10.0
+REQUEST_TIMEOUT_HELP = ("seconds one request and its whole answer may take, however slowly the answer trickles in "
+                        "(default 60; the first request, which checks that there is a target, 10 unless this is given)")
 
 
 def customer_ids(values: list[str]) -> tuple[str, ...]:
@@ -38,13 +40,16 @@ def api_base_of(base_url: str, store_hash: str | None) -> str:
     return f"{base}/stores/{store_hash}/v3" if store_hash and "/stores/" not in base else base
 
 
-def preflight(client: Any, readonly_token: str | None) -> str:
-    """'' when the target answers like a segmentation API; otherwise the problem, in one line."""
+def preflight(client: Any, readonly_token: str | None, timeout: float | None = None) -> str:
+    """'' when the target answers like a segmentation API; otherwise the problem, in one line.
+    Each probe may take ``timeout`` seconds (--request-timeout), or PREFLIGHT_TIMEOUT_S when
+    none was given: an absent target is named quickly, a slow one given the time asked for."""
     base = client.base_url
-    problem, status = _probe(client, client.token, base, "the token")
+    seconds = timeout or PREFLIGHT_TIMEOUT_S
+    problem, status = _probe(client, client.token, base, "the token", seconds)
     if not readonly_token or (problem and status != 401):
         return problem
-    readonly_problem, readonly_status = _probe(client, readonly_token, base, "the read-only token")
+    readonly_problem, readonly_status = _probe(client, readonly_token, base, "the read-only token", seconds)
     if status == 401 and readonly_status == 401:
         store = store_hash_of(base)
         if store:
@@ -61,10 +66,10 @@ def store_hash_of(base: str) -> str:
     return base.rsplit("/stores/", 1)[1].split("/", 1)[0]
 
 
-def _probe(client: Any, token: str | None, base: str, which: str) -> tuple[str, int]:
+def _probe(client: Any, token: str | None, base: str, which: str, seconds: float) -> tuple[str, int]:
     """The problem ('' for none) and the status the target answered (0 for none)."""
     headers = {"Accept": "application/json", "X-Auth-Token": token or ""}
-    saved, client.timeout = client.timeout, PREFLIGHT_TIMEOUT_S
+    saved, client.timeout = client.timeout, seconds
     try:
         response = client._send("GET", "/segments?limit=1", headers, None, record=False)
     except requests.exceptions.SSLError as error:
@@ -72,7 +77,7 @@ def _probe(client: Any, token: str | None, base: str, which: str) -> tuple[str, 
     except requests.exceptions.ConnectionError as error:
         return f"the target is unreachable at {base}: {_short(error)}", 0
     except requests.exceptions.Timeout:
-        return f"the target did not answer GET {base}/segments within {PREFLIGHT_TIMEOUT_S:.0f} s", 0
+        return f"the target did not answer GET {base}/segments within {seconds:g} s", 0
     except requests.RequestException as error:
         return f"GET {base}/segments failed: {_short(error)}", 0
     finally:
@@ -86,6 +91,10 @@ def _probe(client: Any, token: str | None, base: str, which: str) -> tuple[str, 
         return f"{which} may not list segments: GET {base}/segments answered 403 (it needs a Customers scope)", status
     if status == 404:
         return f"GET {base}/segments answered 404: the base URL or store hash serves no documented route", status
+    if 300 <= status < 400:
+        where = response.headers.get("Location", "")
+        return (f"GET {base}/segments answered {status}, a redirect{f' to {_short(where)}' if where else ''}: the suite "
+                f"follows no redirect (it would send requests its guard did not check); give the base URL it points to"), status
     try:
         body = response.json()
     except ValueError:

@@ -24,7 +24,8 @@ UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 BEHAVIOURS = ("empty id:in means all", "malformed entries dropped", "idempotent profile create",
               "unscoped deletes delete all", "ignores id:in on DELETE",
-              "serves only segmentation")  # not unsafe: a target without the Customers and Promotions slices
+              "serves only segmentation",  # not unsafe: a target without the Customers and Promotions slices
+              "redirects deletes to the whole collection")
 
 
 class UnsafeProxy:
@@ -86,6 +87,9 @@ class UnsafeProxy:
             query[:] = [(k, v) for k, v in query if k != "id:in"] + ([("id:in", ",".join(good))] if good else [])
         elif self.behaviour == "ignores id:in on DELETE" and method == "DELETE":
             query[:] = [(k, v) for k, v in query if k != "id:in"]
+        elif self.behaviour == "redirects deletes to the whole collection" and method == "DELETE" and has_filter:
+            # 307 keeps the method: a client that follows it sends the DELETE again, without its filter.
+            return Response(status=307, headers={"Location": f"/{base}{path}"})
         elif self.behaviour == "idempotent profile create" and method == "POST" and path == "/shopper-profiles":
             return self.upsert_profiles(base, body)
         if method == "DELETE" and path in ("/customers", "/promotions") and not any(k == "id:in" for k, _ in query) \

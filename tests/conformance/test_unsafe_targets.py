@@ -68,7 +68,8 @@ def assert_deletes_were_explicit(received: list[tuple[str, str]]) -> None:
 
 
 @pytest.mark.parametrize("behaviour", ["empty id:in means all", "malformed entries dropped", "idempotent profile create",
-                                       "unscoped deletes delete all", "ignores id:in on DELETE"])
+                                       "unscoped deletes delete all", "ignores id:in on DELETE",
+                                       "redirects deletes to the whole collection"])
 def test_foreign_data_survives_a_non_conforming_target(behaviour, tmp_path, monkeypatch):
     for name, value in FEW_EXAMPLES.items():
         monkeypatch.setenv(name, value)
@@ -96,6 +97,11 @@ def test_foreign_data_survives_a_non_conforming_target(behaviour, tmp_path, monk
         # Never sent without --allow-destructive, so never seen: the report says what it left unchecked.
         assert {got["UNSCOPED-DELETE"], got["UNSCOPED-PROFILE-DELETE"], got["IDIN-MALFORMED-DELETE"]} == {"not run"}
         assert code == 0 and report["verdict"] == "conformant on every non-destructive rule", output[-3000:]
+    elif behaviour == "redirects deletes to the whole collection":
+        # A redirect is an answer, never followed: no scoped delete reached the mock, so what
+        # the run made stays, and the rules that delete fail on the 307.
+        assert got["REL-REMOVE"] == "failed" and code == 1, output[-3000:]
+        assert report["left_behind"], output[-3000:]
     else:
         assert "ignores id:in on DELETE" in behaviours, output[-3000:]
         assert got["REL-REMOVE"] == "failed" and code == 1, output[-3000:]

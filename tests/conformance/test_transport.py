@@ -1,0 +1,138 @@
+"""The suite's HTTP exchanges end on time however slowly a target answers, and go only
+where the guard looked: redirects are answers, never followed. Against real servers on
+loopback sockets: ones that trickle their answer a byte at a time (in the head, in a
+body with or without a length), and one that redirects to another."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import pytest
+import requests
+
+from conformance.client import ConformanceClient
+from conformance.guard import SafetyGuard
+from conformance.transport import exchange, new_session
+from tests.conformance.test_suite_against_mock import CLI, read_report
+
+TRICKLE_S = 0.3  # one byte this often: each wait is short, the whole answer never ends
+NEVER_S = 60.0  # how long a trickling server keeps going; the bounds below are far shorter
+
+
+@contextmanager
+def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback server that runs ``handle`` on each connection, in a thread; yields its
+    URL and the requests it read (their first bytes)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+    open_connections: list[socket.socket] = []
+    stopping = threading.Event()
+
+    def serve(connection: socket.socket) -> None:
+        with connection:
+            try:
+                received.append(connection.recv(65536))
+                handle(connection)
+            except OSError:
+                pass  # the client went away: what these servers are for
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            open_connections.append(connection)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", received
+    finally:
+        stopping.set()
+        try:
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept (a close alone does not)
+        except OSError:
+            pass
+        listener.close()
+        for connection in open_connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        thread.join(5)
+
+
+def trickle(head: bytes, then: bytes = b"x") -> Callable[[socket.socket], None]:
+    """Sends ``head``, then ``then`` one byte every TRICKLE_S for NEVER_S."""
+    def handle(connection: socket.socket) -> None:
+        connection.sendall(head)
+        ends = time.monotonic() + NEVER_S
+        while time.monotonic() < ends:
+            time.sleep(TRICKLE_S)
+            connection.sendall(then)
+    return handle
+
+
+TRICKLES = {
+    "in the head": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: ", b"a"),
+    "in a body with a length": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", b" "),
+    "in a body read to the close": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n", b" "),
+    "in chunks": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\n \r\n"),
+}
+
+
+@pytest.mark.parametrize("where", list(TRICKLES))
+def test_an_answer_that_trickles_is_cut_off_at_the_bound(where):
+    with raw_server(TRICKLES[where]) as (url, _):
+        started = time.monotonic()
+        with pytest.raises(requests.Timeout, match="no complete answer within 1 s"):
+            exchange(new_session(), 1.0, "GET", f"{url}/segments")
+        # Far below NEVER_S (each wait for a byte is shorter than the bound: only the
+        # exchange's own clock ends it); generous for a loaded machine.
+        assert time.monotonic() - started < 20
+
+
+def _answer(status: str, headers: str = "", body: bytes = b"{}") -> Callable[[socket.socket], None]:
+    def handle(connection: socket.socket) -> None:
+        while True:  # keep-alive: one answer per request read
+            connection.sendall(f"HTTP/1.1 {status}\r\n{headers}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            if not connection.recv(65536):
+                return
+    return handle
+
+
+def test_a_bound_ends_with_its_exchange():
+    """A quick answer is not cut later: the next exchange on the same kept-alive connection
+    outlives the first one's bound."""
+    with raw_server(_answer("200 OK", "Content-Type: application/json\r\n")) as (url, received):
+        session = new_session()
+        assert exchange(session, 0.5, "GET", f"{url}/segments").status_code == 200
+        time.sleep(1.0)
+        assert exchange(session, 30, "GET", f"{url}/segments").json() == {}
+        assert len(received) == 1  # the same connection both times
+
+
+def test_a_redirect_is_an_answer_and_is_not_followed():
+    with raw_server(_answer("200 OK")) as (elsewhere, reached):
+        to_elsewhere = _answer("307 Temporary Redirect", f"Location: {elsewhere}/stores/abc/v3/segments\r\n")
+        with raw_server(to_elsewhere) as (url, _):
+            client = ConformanceClient(f"{url}/stores/abc/v3", "secret-token", SafetyGuard(allow_destructive=True), [])
+            answer = client.request("DELETE", "/segments?id:in=5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+    assert answer.status_code == 307
+    assert reached == []  # neither the DELETE nor the token went to the other origin
+
+
+def test_the_cli_names_a_target_that_trickles_its_first_answer(tmp_path):
+    with raw_server(TRICKLES["in the head"]) as (url, _):
+        result = subprocess.run([CLI, "--base-url", url, "--store-hash", "abc", "--token", "t", "--request-timeout", "1",
+                                 "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "did not answer GET" in result.stdout and "within 1 s" in result.stdout
+    assert read_report(tmp_path)["verdict"] == "target problem"
