@@ -272,5 +272,5 @@ def _maybe_json(raw: bytes | str | None) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested past what Python parses: not an answer to read
         return None

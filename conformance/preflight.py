@@ -97,7 +97,7 @@ def _probe(client: Any, token: str | None, base: str, which: str, seconds: float
                 f"follows no redirect (it would send requests its guard did not check); give the base URL it points to"), status
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return f"GET {base}/segments answered {status} without a segment list: not a segmentation API at this base URL", status

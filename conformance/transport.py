@@ -4,6 +4,8 @@ goes only where the guard looked.
 - **A redirect is an answer.** It is never followed: following one would send a request
   the guard never checked (a 307 to a DELETE keeps the method and may drop the
   ``id:in``), and would carry ``X-Auth-Token`` to whatever origin ``Location`` names.
+- **An answer is bounded in size**: an endless or enormous body is cut off at
+  MAX_ANSWER_BYTES instead of filling the memory.
 - **An exchange ends on time.** requests' ``timeout`` bounds each wait for the next
   bytes, so a target that sends one byte every few seconds would hold the run forever.
   :func:`exchange` bounds the whole exchange (connection, request, headers, body) by
@@ -26,7 +28,13 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import ProxyManager
 
-__all__ = ["exchange", "new_session"]
+__all__ = ["AnswerTooLarge", "MAX_ANSWER_BYTES", "exchange", "new_session"]
+
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a page of 250 of the platform's largest items is well under 1 MiB
+
+
+class AnswerTooLarge(requests.RequestException):
+    """The answer's body (decoded) grew past MAX_ANSWER_BYTES: it is not read further."""
 
 
 class _Exchange:
@@ -127,15 +135,18 @@ def new_session() -> requests.Session:
 
 def exchange(session: requests.Session, seconds: float, method: str, url: str, **kwargs: Any) -> requests.Response:
     """``method url`` and its whole answer within ``seconds`` (``requests.Timeout`` past
-    them), redirects not followed. ``session`` should come from :func:`new_session`;
-    another session still gets a bound on each wait, not on the whole."""
+    them), redirects not followed, the body read whole unless it is larger than
+    MAX_ANSWER_BYTES (:class:`AnswerTooLarge`). ``session`` should come from
+    :func:`new_session`; another session still gets a bound on each wait, not on the
+    whole."""
     me = threading.get_ident()
     under_way = _EXCHANGES[me] = _Exchange()
     timer = threading.Timer(seconds, under_way.cut)
     timer.daemon = True
     timer.start()
     try:
-        response = session.request(method, url, timeout=seconds, allow_redirects=False, **kwargs)
+        response = session.request(method, url, timeout=seconds, allow_redirects=False, stream=True, **kwargs)
+        _read_bounded(response, method, url)
     except requests.RequestException as error:
         if under_way.over:
             raise requests.Timeout(_late(seconds, method, url)) from error
@@ -149,6 +160,23 @@ def exchange(session: requests.Session, seconds: float, method: str, url: str, *
         response.close()
         raise requests.Timeout(_late(seconds, method, url))
     return response
+
+
+def _read_bounded(response: requests.Response, method: str, url: str) -> None:
+    """The body, read into the response (``.content``, ``.json()`` work as usual) unless
+    it grows past MAX_ANSWER_BYTES: an endless or enormous answer cannot fill the memory."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise AnswerTooLarge(f"{method} {url}: the answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB")
+            chunks.append(chunk)
+    except BaseException:
+        response.close()  # the connection is dropped, not reused with the rest unread
+        raise
+    response._content = b"".join(chunks)  # what requests itself keeps after reading a body
 
 
 def _late(seconds: float, method: str, url: str) -> str:

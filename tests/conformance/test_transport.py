@@ -17,7 +17,7 @@ import requests
 
 from conformance.client import ConformanceClient
 from conformance.guard import SafetyGuard
-from conformance.transport import exchange, new_session
+from conformance.transport import MAX_ANSWER_BYTES, AnswerTooLarge, exchange, new_session
 from tests.conformance.test_suite_against_mock import CLI, read_report
 
 TRICKLE_S = 0.3  # one byte this often: each wait is short, the whole answer never ends
@@ -99,6 +99,22 @@ def test_an_answer_that_trickles_is_cut_off_at_the_bound(where):
         assert time.monotonic() - started < 20
 
 
+def _endless(connection: socket.socket) -> None:
+    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n[")
+    block = b"0," * 32768
+    ends = time.monotonic() + NEVER_S
+    while time.monotonic() < ends:
+        connection.sendall(block)
+
+
+def test_an_endless_answer_is_cut_off_at_the_size_bound():
+    """10 GB announced and sent as fast as loopback goes: the exchange stops reading past
+    MAX_ANSWER_BYTES, long before its time bound, instead of filling the memory."""
+    with raw_server(_endless) as (url, _):
+        with pytest.raises(AnswerTooLarge, match=f"larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB"):
+            exchange(new_session(), NEVER_S, "GET", f"{url}/segments")
+
+
 def _answer(status: str, headers: str = "", body: bytes = b"{}") -> Callable[[socket.socket], None]:
     def handle(connection: socket.socket) -> None:
         while True:  # keep-alive: one answer per request read
@@ -129,10 +145,24 @@ def test_a_redirect_is_an_answer_and_is_not_followed():
     assert reached == []  # neither the DELETE nor the token went to the other origin
 
 
-def test_the_cli_names_a_target_that_trickles_its_first_answer(tmp_path):
-    with raw_server(TRICKLES["in the head"]) as (url, _):
+NESTED = b"[" * 100_000 + b"]" * 100_000  # valid JSON, deeper than Python's parser goes
+
+FIRST_ANSWERS = {
+    "trickles": (TRICKLES["in the head"], "did not answer GET {url}/stores/abc/v3/segments within 1 s"),
+    "redirects": (_answer("301 Moved Permanently", "Location: https://example.invalid/stores/abc/v3/segments\r\n"),
+                  "answered 301, a redirect to https://example.invalid/stores/abc/v3/segments"),
+    "nests too deep": (_answer("200 OK", "Content-Type: application/json\r\n", NESTED), "answered 200 without a segment list"),
+}
+
+
+@pytest.mark.parametrize("what", list(FIRST_ANSWERS))
+def test_the_cli_names_a_target_whose_first_answer_is_unusable(what, tmp_path):
+    handle, expected = FIRST_ANSWERS[what]
+    with raw_server(handle) as (url, received):
         result = subprocess.run([CLI, "--base-url", url, "--store-hash", "abc", "--token", "t", "--request-timeout", "1",
                                  "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 3, result.stdout + result.stderr
-    assert "did not answer GET" in result.stdout and "within 1 s" in result.stdout
+    output = result.stdout + result.stderr
+    assert result.returncode == 3 and "Traceback" not in output, output
+    assert "TARGET PROBLEM" in result.stdout and expected.format(url=url) in result.stdout, output
     assert read_report(tmp_path)["verdict"] == "target problem"
+    assert len(received) == 1  # the one GET; a redirect is not followed
