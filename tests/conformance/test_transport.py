@@ -6,6 +6,7 @@ body with or without a length), and one that redirects to another."""
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -18,6 +19,7 @@ import requests
 from conformance.client import ConformanceClient
 from conformance.guard import SafetyGuard
 from conformance.transport import MAX_ANSWER_BYTES, AnswerTooLarge, exchange, new_session
+from mock_server.tls import self_signed_pair
 from tests.conformance.test_suite_against_mock import CLI, read_report
 
 TRICKLE_S = 0.3  # one byte this often: each wait is short, the whole answer never ends
@@ -25,9 +27,9 @@ NEVER_S = 60.0  # how long a trickling server keeps going; the bounds below are 
 
 
 @contextmanager
-def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[tuple[str, list[bytes]]]:
-    """A loopback server that runs ``handle`` on each connection, in a thread; yields its
-    URL and the requests it read (their first bytes)."""
+def raw_server(handle: Callable[[socket.socket], None], tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback server that runs ``handle`` on each connection (over TLS with ``tls``), in
+    a thread; yields its URL and the requests it read (their first bytes)."""
     listener = socket.create_server(("127.0.0.1", 0))
     received: list[bytes] = []
     open_connections: list[socket.socket] = []
@@ -36,6 +38,8 @@ def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[tuple[str, l
     def serve(connection: socket.socket) -> None:
         with connection:
             try:
+                if tls is not None:
+                    connection = tls.wrap_socket(connection, server_side=True)
                 received.append(connection.recv(65536))
                 handle(connection)
             except OSError:
@@ -53,7 +57,7 @@ def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[tuple[str, l
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", received
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{listener.getsockname()[1]}", received
     finally:
         stopping.set()
         try:
@@ -97,6 +101,16 @@ def test_an_answer_that_trickles_is_cut_off_at_the_bound(where):
         # Far below NEVER_S (each wait for a byte is shorter than the bound: only the
         # exchange's own clock ends it); generous for a loaded machine.
         assert time.monotonic() - started < 20
+
+
+def test_an_answer_that_trickles_over_tls_is_cut_off_at_the_bound(tmp_path):
+    cert, key = self_signed_pair(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with raw_server(TRICKLES["in the head"], tls=context) as (url, received):
+        with pytest.raises(requests.Timeout, match="no complete answer within 1 s"):
+            exchange(new_session(), 1.0, "GET", f"{url}/segments", verify=str(cert))
+    assert received and received[0].startswith(b"GET /segments")  # the request went through TLS
 
 
 def _endless(connection: socket.socket) -> None:
