@@ -19,6 +19,7 @@ Exit status:
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -159,7 +160,11 @@ def _preflight(args: argparse.Namespace) -> int:
     from .report import build_report, write_reports
 
     base = api_base_of(args.base_url, args.store_hash)
-    timeout = float(args.request_timeout) if args.request_timeout else None
+    raw = args.request_timeout or os.environ.get("CONFORMANCE_REQUEST_TIMEOUT")  # as the plugin reads it
+    try:
+        timeout = float(raw) if raw else None
+    except ValueError:
+        timeout = None  # the plugin's reading of the options names the bad value
     problem = preflight(ConformanceClient(base, args.token, None, []), args.readonly_token, timeout)
     if not problem:
         return 0

@@ -24,8 +24,8 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3 import connection as urllib3_connection
+from urllib3 import connectionpool as urllib3_pools
 from urllib3.poolmanager import ProxyManager
 
 __all__ = ["AnswerTooLarge", "MAX_ANSWER_BYTES", "exchange", "new_session"]
@@ -94,23 +94,24 @@ def _note(connection: Any) -> None:
         under_way.writes_on(connection)
 
 
-class _HTTPConnection(_Noted, HTTPConnection):
+# urllib3's own names: they appear in error messages ("HTTPConnectionPool(host=...): ...").
+class HTTPConnection(_Noted, urllib3_connection.HTTPConnection):
     pass
 
 
-class _HTTPSConnection(_Noted, HTTPSConnection):
+class HTTPSConnection(_Noted, urllib3_connection.HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
+class HTTPConnectionPool(urllib3_pools.HTTPConnectionPool):
+    ConnectionCls = HTTPConnection
 
 
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
+class HTTPSConnectionPool(urllib3_pools.HTTPSConnectionPool):
+    ConnectionCls = HTTPSConnection
 
 
-_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
 class _Adapter(HTTPAdapter):

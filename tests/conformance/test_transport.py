@@ -5,6 +5,7 @@ body with or without a length), and one that redirects to another."""
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import subprocess
@@ -180,3 +181,10 @@ def test_the_cli_names_a_target_whose_first_answer_is_unusable(what, tmp_path):
     assert "TARGET PROBLEM" in result.stdout and expected.format(url=url) in result.stdout, output
     assert read_report(tmp_path)["verdict"] == "target problem"
     assert len(received) == 1  # the one GET; a redirect is not followed
+
+
+def test_the_cli_reads_the_request_timeout_from_the_environment_too(tmp_path):
+    with raw_server(TRICKLES["in the head"]) as (url, _):
+        result = subprocess.run([CLI, "--base-url", url, "--store-hash", "abc", "--token", "t"], capture_output=True, text=True,
+                                timeout=120, env={**os.environ, "CONFORMANCE_REQUEST_TIMEOUT": "1.5"})
+    assert result.returncode == 3 and "within 1.5 s" in result.stdout, result.stdout + result.stderr
