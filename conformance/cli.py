@@ -13,7 +13,8 @@ Exit status:
      documented route at the base URL);
   4  incomplete: no rule failed, but some did not run (a -k subset, --slices, a slice the
      target does not serve, no --readonly-token, a run stopped by SIGTERM, SIGINT,
-     --max-time or --max-requests); the report lists them with the reason.
+     --max-time or --max-requests, or by a target that stopped answering); the report
+     lists them with the reason.
 """
 
 from __future__ import annotations

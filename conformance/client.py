@@ -129,6 +129,17 @@ class ConformanceClient:
         response = self._send("GET", path, headers, None, record=False)
         return response.status_code, _maybe_json(response.content)
 
+    def silent(self, seconds: float = 10.0) -> str:
+        """'' when the target answers a GET with anything at all (any status); otherwise why
+        not, in one line. Not counted against --max-requests, not recorded."""
+        headers = {"Accept": "application/json", "X-Auth-Token": self.token or ""}
+        try:
+            exchange(self.session, seconds, "GET", f"{self.base_url}/segments?limit=1", headers=headers)
+        except requests.RequestException as error:
+            text = str(error)
+            return text if len(text) <= 200 else text[:200] + "…"
+        return ""
+
     def _after_write(self, method: str, path: str, query: list[tuple[str, str]], response: requests.Response) -> None:
         line = f"{method} {response.request.url} -> {response.status_code}"
         matched = self.guard.match(path)

@@ -281,6 +281,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = (str(item.path), item.location[1] or 0, message)
         elif report.skipped and isinstance(report.longrepr, tuple):
             message = report.longrepr[2].removeprefix("Skipped: ")
+        elif report.failed and (gone := target_gone(state, call.excinfo)):
+            # No answer, and none to a plain GET either: the target went away (crashed,
+            # restarted, unplugged). The rule was not judged; the run stops, cleans up what it
+            # can and reports what it could not.
+            outcome, message = "skipped", f"not run: the target stopped answering ({gone})"
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, message)
+            state.interrupted = state.interrupted or "the target, which stopped answering"
+            item.session.shouldstop = "the target stopped answering"
         elif report.failed and (crash := suite_error(call.excinfo)):
             # The suite's own code broke: the rule was not judged, and the target is not blamed.
             outcome, message = "skipped", f"not run: the suite's own error: {crash}"
@@ -294,6 +303,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             ItemResult(item.nodeid, rules, outcome, list(checks.warnings) if checks else [], message, exchanges)
         )
     return report
+
+
+def target_gone(state: RunState, excinfo: pytest.ExceptionInfo | None) -> str:
+    """Why the target is gone, when a test failed for want of an answer (refused, reset,
+    timed out) and the target does not answer a GET now either; '' otherwise: a target
+    that still answers failed that request itself, and the rule's failure stands."""
+    if excinfo is None or state.client is None or not excinfo.errisinstance((requests.ConnectionError, requests.Timeout)):
+        return ""
+    return state.client.silent()
 
 
 def suite_error(excinfo: pytest.ExceptionInfo | None) -> str:

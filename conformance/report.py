@@ -26,20 +26,21 @@ class ItemResult:
     exchanges: list[dict[str, Any]]
 
 
-def _rule_outcome(results: list[ItemResult], expected: int) -> tuple[str, str]:
+def _rule_outcome(results: list[ItemResult], expected: int, interrupted: str = "") -> tuple[str, str]:
     """A rule's outcome and, when it is "not run", why. A rule passes only when every one
-    of its tests ran and passed: one test skipped, or left out by ``-k``, and the rule is
-    "not run" (unless another of its tests failed)."""
+    of its tests ran and passed: one test skipped, left out by ``-k`` or not reached
+    before a stop, and the rule is "not run" (unless another of its tests failed)."""
+    missing = f"not reached: the run was stopped by {interrupted}" if interrupted else "not selected"
     if any(r.outcome == "failed" for r in results):
         return "failed", ""
     if not results:
-        return "not run", "not selected" if expected else "no test of this run checks it"
+        return "not run", missing if expected else "no test of this run checks it"
     skipped = [r for r in results if r.outcome == "skipped"]
     if skipped:
         reason = skipped[0].message.removeprefix("not run: ") or "skipped"
         return "not run", reason if len(skipped) == len(results) else f"{len(skipped)} of {len(results)} tests: {reason}"
     if len(results) < expected:
-        return "not run", f"{expected - len(results)} of {expected} tests not selected"
+        return "not run", f"{expected - len(results)} of {expected} tests {missing}"
     if any(r.warnings for r in results):
         return "warning", ""
     return "passed", ""
@@ -65,7 +66,7 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
     for rule in RULES.values():
         mine = [r for r in results if rule.id in r.rules]
         expected = (collected or {}).get(rule.id, len(mine))
-        outcome, reason = _rule_outcome(mine, expected)
+        outcome, reason = _rule_outcome(mine, expected, interrupted)
         if target_problem:
             outcome, reason = "not run", "target problem"
         rules.append(
@@ -147,7 +148,8 @@ def build_report(results: list[ItemResult], target: str, ledger: Any = None, int
     for line in safety["suite_errors"]:
         summary_lines.append(f"  SUITE    error in the suite's own code, not the target's: {line[:240]}")
     if interrupted:
-        summary_lines.append(f"  STOPPED  by {interrupted}: rules not reached are not run; the run's data was cleaned up")
+        cleaned = "what it could not delete is listed (LEFT)" if safety["left_behind"] else "the run's data was cleaned up"
+        summary_lines.append(f"  STOPPED  by {interrupted}: rules not reached are not run; {cleaned}")
     return {
         **safety,
         "target": target,

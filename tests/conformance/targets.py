@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -25,7 +26,9 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 BEHAVIOURS = ("empty id:in means all", "malformed entries dropped", "idempotent profile create",
               "unscoped deletes delete all", "ignores id:in on DELETE",
               "serves only segmentation",  # not unsafe: a target without the Customers and Promotions slices
-              "redirects deletes to the whole collection")
+              "redirects deletes to the whole collection",
+              "stops answering")  # not unsafe: a target that goes away mid-run (after STOPS_AFTER requests)
+STOPS_AFTER = 150  # past the inventory and the delete probe, in the first rules
 
 
 class UnsafeProxy:
@@ -58,6 +61,9 @@ class UnsafeProxy:
 
     def forward(self, path: str) -> Response:
         self.received.append((request.method, request.full_path))
+        if self.behaviour == "stops answering" and len(self.received) > STOPS_AFTER:
+            request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)  # dropped, unanswered, from now on
+            return Response(status=500)  # never arrives
         base, _, rest = ("/" + path).partition("/v3")
         base = base.lstrip("/") + "/v3"
         query = parse_qsl(request.query_string.decode(), keep_blank_values=True)

@@ -131,6 +131,29 @@ def test_a_target_that_answers_2xx_to_everything_loses_nothing(tmp_path, monkeyp
     assert_deletes_were_explicit(received)
 
 
+def test_a_target_that_stops_answering_is_not_failed_for_it(tmp_path, monkeypatch):
+    """A target that goes away mid-run (every connection dropped unanswered, from its 151st
+    request on): the rule under way is not run, never failed; the run stops like on a
+    signal, says why, and lists what it could not delete. Foreign data is untouched."""
+    for name, value in FEW_EXAMPLES.items():
+        monkeypatch.setenv(name, value)
+    with serve_mock(MemoryStorage()) as mock:
+        direct = mock.client()
+        before = seed_foreign(direct)
+        proxy = UnsafeProxy(mock.url, "stops answering")
+        with serve_app(proxy.app) as url:
+            code, report, output = run_suite(types.SimpleNamespace(url=url), tmp_path / "report")
+        after = only(foreign_state(direct), before)
+    assert after == before, output[-3000:]
+    assert code == 4 and report["interrupted"] == "the target, which stopped answering", output[-3000:]
+    assert report["verdict"] == "incomplete" and "failed" not in outcomes(report).values(), output[-3000:]
+    reasons = {r["id"]: r["reason"] for r in report["not_run"]}
+    assert any(reason.startswith("the target stopped answering") for reason in reasons.values()), reasons
+    # The rules after it: not reached, never "not selected" (the run did select them).
+    assert "not reached: the run was stopped by the target, which stopped answering" in reasons.values(), reasons
+    assert "STOPPED  by the target, which stopped answering" in output
+
+
 @pytest.mark.parametrize("after_s", [1.0, 6.0, 15.0])
 def test_a_run_stopped_by_sigterm_cleans_up_and_reports(after_s, tmp_path):
     """Whenever SIGTERM lands (start-up, behavioural rules, fuzzing), the run deletes what it
