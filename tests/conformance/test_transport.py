@@ -164,8 +164,8 @@ NESTED = b"[" * 100_000 + b"]" * 100_000  # valid JSON, deeper than Python's par
 
 FIRST_ANSWERS = {
     "trickles": (TRICKLES["in the head"], "did not answer GET {url}/stores/abc/v3/segments within 1 s"),
-    "redirects": (_answer("301 Moved Permanently", "Location: https://example.invalid/stores/abc/v3/segments\r\n"),
-                  "answered 301, a redirect to https://example.invalid/stores/abc/v3/segments"),
+    "redirects": (_answer("301 Moved Permanently", "Location: http://127.0.0.1:9/stores/abc/v3/segments\r\n"),
+                  "answered 301, a redirect to http://127.0.0.1:9/stores/abc/v3/segments"),
     "nests too deep": (_answer("200 OK", "Content-Type: application/json\r\n", NESTED), "answered 200 without a segment list"),
 }
 
