@@ -167,11 +167,18 @@ class ConformanceClient:
             self.ledger.quick_check(self.read, line)
 
     def _record(self, response: requests.Response, headers: dict[str, str], payload: Any) -> None:
+        """The exchange as the reports show it, with the token masked wherever it appears:
+        in the request, and in an answer that echoes it (the reports are CI artifacts)."""
+        token = next((v for k, v in headers.items() if k.lower() == "x-auth-token"), "")
+
+        def mask(text: str) -> str:
+            return text.replace(token, "***") if token else text
+
         shown = {k: ("***" if k.lower() == "x-auth-token" else v) for k, v in headers.items()}
         text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
         self.journal.append(
-            Exchange(response.request.method, response.request.url, shown, text, response.status_code,
-                     dict(response.headers), response.text)
+            Exchange(response.request.method, mask(response.request.url), shown, text, response.status_code,
+                     {k: mask(v) for k, v in response.headers.items()}, mask(response.text))
         )
 
     def delete_owned(self) -> None:

@@ -5,6 +5,7 @@ body with or without a length), and one that redirects to another."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import ssl
@@ -188,3 +189,20 @@ def test_the_cli_reads_the_request_timeout_from_the_environment_too(tmp_path):
         result = subprocess.run([CLI, "--base-url", url, "--store-hash", "abc", "--token", "t"], capture_output=True, text=True,
                                 timeout=120, env={**os.environ, "CONFORMANCE_REQUEST_TIMEOUT": "1.5"})
     assert result.returncode == 3 and "within 1.5 s" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_token_the_target_echoes_is_masked_in_what_the_reports_show():
+    def echo(connection: socket.socket) -> None:
+        # The token in a header and in the body, as an echoing proxy or a debug endpoint would.
+        token = "echoed-secret-token"
+        body = f'{{"data": [], "echo": "{token}"}}'.encode()
+        connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Echo: {token}\r\n"
+                           f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+
+    journal: list = []
+    with raw_server(echo) as (url, received):
+        client = ConformanceClient(f"{url}/stores/abc/v3", "echoed-secret-token", SafetyGuard(), journal)
+        assert client.get("/segments").status_code == 200
+    assert b"echoed-secret-token" in received[0]  # it was sent
+    recorded = json.dumps(journal[0].as_dict())
+    assert "echoed-secret-token" not in recorded and recorded.count("***") == 3, recorded
