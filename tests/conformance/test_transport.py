@@ -206,3 +206,12 @@ def test_a_token_the_target_echoes_is_masked_in_what_the_reports_show():
     assert b"echoed-secret-token" in received[0]  # it was sent
     recorded = json.dumps(journal[0].as_dict())
     assert "echoed-secret-token" not in recorded and recorded.count("***") == 3, recorded
+
+
+def test_a_short_token_is_not_masked_in_answers():
+    """A one-letter token would turn up in any body: the answer is shown as it came."""
+    body = b'{"data": [], "meta": {"total": 1}}'
+    with raw_server(_answer("200 OK", "Content-Type: application/json\r\n", body)) as (url, _):
+        journal: list = []
+        ConformanceClient(f"{url}/stores/abc/v3", "t", SafetyGuard(), journal).get("/segments")
+    assert journal[0].response_body == body.decode() and journal[0].request_headers["X-Auth-Token"] == "***"
