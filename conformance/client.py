@@ -14,6 +14,7 @@ import requests
 
 from .guard import DIGITS, INTEGER, SAFE_METHODS, UUID, UUID_TEXT, SafetyGuard, UnsafeRequest, canonical_id
 from .ledger import CLEANUP_ORDER
+from .preflight import shortened
 from .transport import exchange, new_session
 
 __all__ = ["BudgetSpent", "RequestBudget", "ConformanceClient", "Exchange", "SafetyGuard", "UnsafeRequest", "UUID_TEXT", "DIGITS", "prove_deletes"]
@@ -137,8 +138,7 @@ class ConformanceClient:
         try:
             exchange(self.session, seconds, "GET", f"{self.base_url}/segments?limit=1", headers=headers)
         except requests.RequestException as error:
-            text = str(error)
-            return text if len(text) <= 200 else text[:200] + "…"
+            return shortened(error)
         return ""
 
     def _after_write(self, method: str, path: str, query: list[tuple[str, str]], response: requests.Response) -> None:

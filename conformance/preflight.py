@@ -73,13 +73,13 @@ def _probe(client: Any, token: str | None, base: str, which: str, seconds: float
     try:
         response = client._send("GET", "/segments?limit=1", headers, None, record=False)
     except requests.exceptions.SSLError as error:
-        return f"TLS failure talking to {base}: {_short(error)}", 0
+        return f"TLS failure talking to {base}: {shortened(error)}", 0
     except requests.exceptions.ConnectionError as error:
-        return f"the target is unreachable at {base}: {_short(error)}", 0
+        return f"the target is unreachable at {base}: {shortened(error)}", 0
     except requests.exceptions.Timeout:
         return f"the target did not answer GET {base}/segments within {seconds:g} s", 0
     except requests.RequestException as error:
-        return f"GET {base}/segments failed: {_short(error)}", 0
+        return f"GET {base}/segments failed: {shortened(error)}", 0
     finally:
         client.timeout = saved
     status = response.status_code
@@ -93,7 +93,7 @@ def _probe(client: Any, token: str | None, base: str, which: str, seconds: float
         return f"GET {base}/segments answered 404: the base URL or store hash serves no documented route", status
     if 300 <= status < 400:
         where = response.headers.get("Location", "")
-        return (f"GET {base}/segments answered {status}, a redirect{f' to {_short(where)}' if where else ''}: the suite "
+        return (f"GET {base}/segments answered {status}, a redirect{f' to {shortened(where)}' if where else ''}: the suite "
                 f"follows no redirect (it would send requests its guard did not check); give the base URL it points to"), status
     try:
         body = response.json()
@@ -104,6 +104,7 @@ def _probe(client: Any, token: str | None, base: str, which: str, seconds: float
     return "", status
 
 
-def _short(error: BaseException) -> str:
+def shortened(error: BaseException | str) -> str:
+    """An error (or any text) in at most 200 characters, for one-line messages."""
     text = str(error)
     return text if len(text) <= 200 else text[:200] + "…"

@@ -134,7 +134,7 @@ def test_a_target_that_answers_2xx_to_everything_loses_nothing(tmp_path, monkeyp
 def test_a_target_that_stops_answering_is_not_failed_for_it(tmp_path, monkeypatch):
     """A target that goes away mid-run (every connection dropped unanswered, from its 151st
     request on): the rule under way is not run, never failed; the run stops like on a
-    signal, says why, and lists what it could not delete. Foreign data is untouched."""
+    signal and says why. Foreign data is untouched."""
     for name, value in FEW_EXAMPLES.items():
         monkeypatch.setenv(name, value)
     with serve_mock(MemoryStorage()) as mock:
