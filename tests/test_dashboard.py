@@ -40,9 +40,13 @@ def browser():
 
 
 def wait_for(browser, condition, what: str):
+    """Until ``condition`` holds. The page redraws its tables as it polls the control plane,
+    so a row read while it is replaced is stale: that reading is "not yet", not a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 20, poll_frequency=0.2).until(lambda b: condition(b), message=what)
+    WebDriverWait(browser, 20, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: condition(b), message=what)
 
 
 def test_the_dashboard_shows_the_journal_and_resets_a_store(browser):
@@ -58,8 +62,8 @@ def test_the_dashboard_shows_the_journal_and_resets_a_store(browser):
         wait_for(browser, lambda b: "POST /segments" in journal(b) and "201" in journal(b) and "400" in journal(b),
                  "both requests appear in the journal with their status")
         assert "The request is not valid." in journal(browser)  # the rejection's reason
-        stores = browser.find_element(By.ID, "stores")
-        wait_for(browser, lambda b: any(row.text.split()[:2] == [STORE, "1"] for row in stores.find_elements(By.CSS_SELECTOR, "tbody tr")),
+        wait_for(browser, lambda b: any(row.text.split()[:2] == [STORE, "1"] for row in
+                                        b.find_element(By.ID, "stores").find_elements(By.CSS_SELECTOR, "tbody tr")),
                  "the store shows one segment")
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
